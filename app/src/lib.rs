@@ -1,0 +1,3 @@
+use leptos::prelude::*;
+#[component]
+pub fn App() -> impl IntoView { view! { <p>"GenoBridge"</p> } }

@@ -1,0 +1,1 @@
+//! GenoBridge's integration core.

@@ -1,0 +1,122 @@
+//! Storage: one `Store` over embedded SQLite (the default) or PostgreSQL (multi-node).
+//!
+//! Both back ends run the same SQL text: SQLite accepts `$1` placeholders too, and the
+//! schemas in `migrations/` keep the column types compatible (TEXT, 64-bit integers).
+
+mod audit;
+mod orders;
+mod reports;
+mod runs;
+mod users;
+
+pub use audit::{AuditEvent, AuditVerification, NewAuditEvent};
+pub use orders::Order;
+pub use reports::{MessageRow, NewMessage, NewReport, QuarantineRow, ReportRow};
+pub use runs::RunRow;
+pub use users::{Role, User};
+
+use sqlx::{postgres::PgPoolOptions, sqlite::SqliteConnectOptions, PgPool, SqlitePool};
+use std::{str::FromStr, sync::Arc};
+
+/// Runs one expression against whichever pool the store holds; `$p` names the pool.
+macro_rules! with_pool {
+    ($store:expr, $p:ident => $body:expr) => {
+        match &$store.inner.db {
+            $crate::store::Db::Sqlite($p) => $body,
+            $crate::store::Db::Postgres($p) => $body,
+        }
+    };
+}
+pub(crate) use with_pool;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL {0:?}: use sqlite:// or postgres://")]
+    UnsupportedUrl(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Debug)]
+struct Inner {
+    db: Db,
+    /// SQLite has one writer per file; this serialises audit appends within the process.
+    /// PostgreSQL nodes use an advisory lock instead, so N nodes share one chain.
+    audit_lock: tokio::sync::Mutex<()>,
+}
+
+/// A cheap-to-clone handle on the database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `url` and applies the migrations.
+    pub async fn open(url: &str) -> Result<Self> {
+        let db = if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(std::time::Duration::from_secs(10))
+                .foreign_keys(true);
+            Db::Sqlite(
+                sqlx::sqlite::SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(opts)
+                    .await?,
+            )
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Db::Postgres(PgPoolOptions::new().max_connections(8).connect(url).await?)
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        let store = Store {
+            inner: Arc::new(Inner {
+                db,
+                audit_lock: tokio::sync::Mutex::new(()),
+            }),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        match &self.inner.db {
+            Db::Sqlite(p) => sqlx::migrate!("../migrations/sqlite").run(p).await?,
+            Db::Postgres(p) => sqlx::migrate!("../migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// The pool, for the session store and for tests.
+    pub fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub fn backend(&self) -> &'static str {
+        match self.inner.db {
+            Db::Sqlite(_) => "sqlite",
+            Db::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Timestamps are stored as RFC 3339 UTC text so both back ends sort them the same way.
+pub fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -1,0 +1,134 @@
+//! Reports built from VCFs, the messages built from them, and quarantined inputs.
+
+use super::{with_pool, Result, Store};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug)]
+pub struct NewReport {
+    pub sample_id: String,
+    pub source_file: String,
+    pub source_sha256: String,
+    pub order_pk: Option<i64>,
+    pub status: String,
+    pub records_read: i64,
+    pub variants_reported: i64,
+    pub records_rejected: i64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow)]
+pub struct ReportRow {
+    pub id: i64,
+    pub sample_id: String,
+    pub source_file: String,
+    pub status: String,
+    pub records_read: i64,
+    pub variants_reported: i64,
+    pub records_rejected: i64,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewMessage {
+    pub report_pk: i64,
+    /// `lri` (HL7 v2 ORU^R01) or `fhir` (R4 Bundle).
+    pub kind: String,
+    pub control_id: String,
+    pub destination: String,
+    pub status: String,
+    pub body: String,
+}
+
+/// A message as the dashboard lists it (no body: it holds PHI).
+#[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow)]
+pub struct MessageRow {
+    pub id: i64,
+    pub report_pk: i64,
+    pub sample_id: String,
+    pub kind: String,
+    pub control_id: String,
+    pub destination: String,
+    pub status: String,
+    pub attempts: i64,
+    pub ack_code: Option<String>,
+    pub last_error: Option<String>,
+    pub updated_at: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow)]
+pub struct QuarantineRow {
+    pub id: i64,
+    pub source: String,
+    pub kind: String,
+    pub reason: String,
+    pub created_at: String,
+}
+
+const MESSAGE_COLUMNS: &str = "m.id, m.report_pk, r.sample_id, m.kind, m.control_id, m.destination, m.status, \
+    m.attempts, m.ack_code, m.last_error, m.updated_at";
+
+impl Store {
+    /// Returns `None` when this file was already reported for this sample (same SHA-256).
+    pub async fn insert_report(&self, r: &NewReport) -> Result<Option<i64>> {
+        let now = super::now();
+        Ok(with_pool!(self, p => sqlx::query_scalar(
+            "INSERT INTO reports (sample_id, source_file, source_sha256, order_pk, status, records_read, \
+             variants_reported, records_rejected, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) \
+             ON CONFLICT (source_sha256, sample_id) DO NOTHING RETURNING id")
+            .bind(&r.sample_id).bind(&r.source_file).bind(&r.source_sha256).bind(r.order_pk)
+            .bind(&r.status).bind(r.records_read).bind(r.variants_reported).bind(r.records_rejected).bind(&now)
+            .fetch_optional(p).await?))
+    }
+
+    pub async fn list_reports(&self) -> Result<Vec<ReportRow>> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT id, sample_id, source_file, status, records_read, variants_reported, records_rejected, created_at \
+             FROM reports ORDER BY id DESC").fetch_all(p).await?))
+    }
+
+    pub async fn insert_message(&self, m: &NewMessage) -> Result<i64> {
+        let now = super::now();
+        Ok(with_pool!(self, p => sqlx::query_scalar(
+            "INSERT INTO messages (report_pk, kind, control_id, destination, status, body, created_at, updated_at) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$7) RETURNING id")
+            .bind(m.report_pk).bind(&m.kind).bind(&m.control_id).bind(&m.destination)
+            .bind(&m.status).bind(&m.body).bind(&now)
+            .fetch_one(p).await?))
+    }
+
+    /// Records one delivery attempt's outcome.
+    pub async fn record_attempt(&self, id: i64, status: &str, ack_code: Option<&str>, error: Option<&str>) -> Result<()> {
+        let now = super::now();
+        with_pool!(self, p => sqlx::query(
+            "UPDATE messages SET status = $1, ack_code = $2, last_error = $3, attempts = attempts + 1, updated_at = $4 WHERE id = $5")
+            .bind(status).bind(ack_code).bind(error).bind(&now).bind(id)
+            .execute(p).await?);
+        Ok(())
+    }
+
+    pub async fn message_body(&self, id: i64) -> Result<Option<String>> {
+        Ok(with_pool!(self, p => sqlx::query_scalar("SELECT body FROM messages WHERE id = $1")
+            .bind(id).fetch_optional(p).await?))
+    }
+
+    pub async fn list_messages(&self, limit: i64) -> Result<Vec<MessageRow>> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m JOIN reports r ON r.id = m.report_pk ORDER BY m.id DESC LIMIT $1");
+        Ok(with_pool!(self, p => sqlx::query_as(&sql).bind(limit).fetch_all(p).await?))
+    }
+
+    pub async fn message(&self, id: i64) -> Result<Option<MessageRow>> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m JOIN reports r ON r.id = m.report_pk WHERE m.id = $1");
+        Ok(with_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?))
+    }
+
+    pub async fn quarantine(&self, source: &str, kind: &str, reason: &str) -> Result<i64> {
+        let now = super::now();
+        Ok(with_pool!(self, p => sqlx::query_scalar(
+            "INSERT INTO quarantine (source, kind, reason, created_at) VALUES ($1,$2,$3,$4) RETURNING id")
+            .bind(source).bind(kind).bind(reason).bind(&now).fetch_one(p).await?))
+    }
+
+    pub async fn list_quarantine(&self) -> Result<Vec<QuarantineRow>> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT id, source, kind, reason, created_at FROM quarantine ORDER BY id DESC").fetch_all(p).await?))
+    }
+}

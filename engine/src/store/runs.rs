@@ -1,0 +1,61 @@
+//! Sequencing runs, recorded once each when their folder is complete.
+
+use super::{with_pool, Result, Store};
+use crate::formats::illumina::IlluminaRun;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow)]
+pub struct RunRow {
+    pub id: i64,
+    pub run_id: String,
+    pub flowcell: String,
+    pub instrument: String,
+    pub platform: String,
+    pub status: String,
+    pub detected_at: String,
+    pub sample_count: i64,
+}
+
+impl Store {
+    /// Records a completed run and its samples. Returns `None` when the run is already
+    /// known, which is what makes processing exactly-once across restarts and nodes.
+    pub async fn insert_run(&self, run: &IlluminaRun, folder: &str) -> Result<Option<i64>> {
+        let json = serde_json::to_string(run).map_err(|e| super::StoreError::Invalid(e.to_string()))?;
+        let now = super::now();
+        macro_rules! insert {
+            ($p:expr) => {{
+                let mut tx = $p.begin().await?;
+                let id: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO runs (run_id, flowcell, instrument, platform, folder, status, detected_at, record_json) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (run_id) DO NOTHING RETURNING id")
+                    .bind(&run.run_id).bind(&run.flowcell).bind(&run.instrument).bind(&run.platform)
+                    .bind(folder).bind("complete").bind(&now).bind(&json)
+                    .fetch_optional(&mut *tx).await?;
+                if let Some(id) = id {
+                    for s in &run.samples {
+                        sqlx::query("INSERT INTO run_samples (run_pk, sample_id, lane, index1, index2) VALUES ($1, $2, $3, $4, $5)")
+                            .bind(id).bind(&s.sample_id).bind(s.lane.map(i64::from))
+                            .bind(&s.index1).bind(&s.index2)
+                            .execute(&mut *tx).await?;
+                    }
+                }
+                tx.commit().await?;
+                id
+            }};
+        }
+        Ok(with_pool!(self, p => insert!(p)))
+    }
+
+    pub async fn list_runs(&self) -> Result<Vec<RunRow>> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT r.id, r.run_id, r.flowcell, r.instrument, r.platform, r.status, r.detected_at, \
+             (SELECT COUNT(*) FROM run_samples s WHERE s.run_pk = r.id) AS sample_count \
+             FROM runs r ORDER BY r.id DESC").fetch_all(p).await?))
+    }
+
+    pub async fn run_samples(&self, run_id: &str) -> Result<Vec<String>> {
+        Ok(with_pool!(self, p => sqlx::query_scalar(
+            "SELECT s.sample_id FROM run_samples s JOIN runs r ON r.id = s.run_pk WHERE r.run_id = $1 ORDER BY s.id")
+            .bind(run_id).fetch_all(p).await?))
+    }
+}
