@@ -1,1 +1,10 @@
-//! GenoBridge's integration core.
+//! GenoBridge's integration core: formats, reports, messages, delivery, audit and storage.
+//! A plain library: no web framework, so the CLI, the server and tests all drive it alike.
+
+pub mod config;
+pub mod delivery;
+pub mod formats;
+pub mod messages;
+pub mod pipeline;
+pub mod report;
+pub mod store;

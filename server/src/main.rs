@@ -1,1 +1,26 @@
-fn main() {}
+//! `genobridge`: the server, the engine and the command line in one binary.
+
+mod cli;
+mod demo;
+mod progress;
+mod web;
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() {
+    let args = cli::Cli::parse();
+    // Logs go to stderr, so `parse` and `convert` output stays clean JSON/HL7 on stdout.
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let code = match cli::run(args).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    };
+    std::process::exit(code);
+}

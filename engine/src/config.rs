@@ -1,0 +1,83 @@
+//! The configuration file (TOML). These structs are the reference for every setting.
+
+use crate::{delivery::MllpDestination, report::Selection};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://path/to/genobridge.db` (default, one node) or `postgres://…` (N nodes).
+    #[serde(default = "default_db")]
+    pub database_url: String,
+    /// Address the web UI and REST API listen on.
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// The built site (wasm, CSS) that `scripts/build.sh` writes.
+    #[serde(default = "default_site_root")]
+    pub site_root: PathBuf,
+    /// Where GenoBridge keeps its own files (the SQLite database by default).
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    pub watch: WatchConfig,
+    /// Where HL7 v2 LRI results go. Without it, LRI messages wait as `pending`.
+    pub lri_destination: Option<MllpDestination>,
+    /// Which variants a report covers.
+    #[serde(default)]
+    pub selection: Selection,
+    /// Demo data and a stand-in EHR, for `serve --demo` only.
+    #[serde(default)]
+    pub demo: DemoConfig,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WatchConfig {
+    /// Sequencer output: one sub-folder per run.
+    pub runs_dir: PathBuf,
+    /// Variant pipeline output: one VCF (or .vcf.gz) per sample.
+    pub vcf_dir: PathBuf,
+    /// Rescan interval. Polling is what works on network shares, where file-system
+    /// events do not arrive; local events only make a scan come sooner.
+    #[serde(default = "default_poll_ms")]
+    pub poll_interval_ms: u64,
+    /// A file must keep the same size and mtime this long before it is read, so a file
+    /// still being copied is never taken half-written.
+    #[serde(default = "default_settle_ms")]
+    pub settle_ms: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoConfig {
+    /// `../shared/fixtures`: where the demo run and VCF are copied from.
+    pub fixtures_dir: Option<PathBuf>,
+    /// Start a stand-in EHR at `lri_destination` that answers every message with AA.
+    #[serde(default)]
+    pub ehr_listener: bool,
+}
+
+fn default_db() -> String {
+    "sqlite://.data/genobridge.db".into()
+}
+fn default_listen() -> String {
+    "127.0.0.1:3000".into()
+}
+fn default_site_root() -> PathBuf {
+    "target/site".into()
+}
+fn default_data_dir() -> PathBuf {
+    ".data".into()
+}
+fn default_poll_ms() -> u64 {
+    2_000
+}
+fn default_settle_ms() -> u64 {
+    1_000
+}
+
+impl Config {
+    pub fn from_toml(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| e.to_string())
+    }
+}

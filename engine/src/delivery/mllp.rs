@@ -1,0 +1,105 @@
+//! MLLP: each HL7 v2 message travels as 0x0B, the message, 0x1C 0x0D, and the receiver
+//! answers with an ACK framed the same way.
+
+use super::{ack, MllpDestination, Outcome};
+use std::time::Duration;
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{TcpListener, TcpStream},
+    time::timeout,
+};
+
+pub const START: u8 = 0x0B;
+pub const END: [u8; 2] = [0x1C, 0x0D];
+/// Refuse frames larger than this: a runaway peer must not exhaust memory.
+pub const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
+
+pub fn frame(message: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(message.len() + 3);
+    out.push(START);
+    out.extend_from_slice(message.as_bytes());
+    out.extend_from_slice(&END);
+    out
+}
+
+/// Reads one frame; `Ok(None)` when the peer closed the connection between frames.
+pub async fn read_frame(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Option<String>> {
+    let invalid = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_string());
+    loop {
+        if let Some(start) = buf.iter().position(|b| *b == START) {
+            if let Some(end) = buf[start..].windows(2).position(|w| w == END) {
+                let body = buf[start + 1..start + end].to_vec();
+                buf.drain(..start + end + 2);
+                return String::from_utf8(body).map(Some).map_err(|_| invalid("frame is not UTF-8"));
+            }
+        }
+        if buf.len() > MAX_FRAME_BYTES {
+            return Err(invalid("frame larger than 16 MiB"));
+        }
+        let mut chunk = [0u8; 8192];
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return if buf.iter().all(|b| b.is_ascii_whitespace()) { Ok(None) } else { Err(invalid("connection closed mid-frame")) };
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// One attempt: connect, send, wait for the ACK and check it answers this message.
+pub async fn send_once(dest: &MllpDestination, message: &str, control_id: &str) -> Outcome {
+    let limit = Duration::from_millis(dest.timeout_ms);
+    let transient = |reason: String| Outcome::Transient { reason };
+    let addr = format!("{}:{}", dest.host, dest.port);
+    let mut stream = match timeout(limit, TcpStream::connect(&addr)).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return transient(format!("cannot connect to {addr}: {e}")),
+        Err(_) => return transient(format!("no connection to {addr} within {} ms", dest.timeout_ms)),
+    };
+    if let Err(e) = stream.write_all(&frame(message)).await {
+        return transient(format!("send failed: {e}"));
+    }
+    let mut buf = Vec::new();
+    let text = match timeout(limit, read_frame(&mut stream, &mut buf)).await {
+        Ok(Ok(Some(t))) => t,
+        Ok(Ok(None)) => return transient("the receiver closed the connection without an ACK".into()),
+        Ok(Err(e)) => return transient(format!("reading the ACK failed: {e}")),
+        Err(_) => return transient(format!("no ACK within {} ms", dest.timeout_ms)),
+    };
+    let ack = match ack::parse_ack(&text) {
+        Ok(a) => a,
+        Err(e) => return transient(e),
+    };
+    if ack.control_id != control_id {
+        return transient(format!("the ACK answers message {:?}, not {control_id:?}", ack.control_id));
+    }
+    match ack.code.as_str() {
+        "AA" | "CA" => Outcome::Accepted,
+        "AE" | "AR" | "CE" | "CR" => Outcome::Refused {
+            code: ack.code.clone(),
+            reason: if ack.text.is_empty() { format!("{} without a reason", ack.code) } else { ack.text },
+        },
+        other => transient(format!("unknown acknowledgment code {other:?}")),
+    }
+}
+
+/// Serves MLLP on `listener`, answering each frame with `respond(message)`. Used by
+/// order intake, the demo EHR and the tests.
+pub async fn serve<F>(listener: TcpListener, respond: F)
+where
+    F: Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send>> + Send + Sync + 'static,
+{
+    let respond = std::sync::Arc::new(respond);
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else { continue };
+        let respond = respond.clone();
+        tokio::spawn(async move {
+            let mut buf = Vec::new();
+            while let Ok(Some(msg)) = read_frame(&mut stream, &mut buf).await {
+                let reply = respond(msg).await;
+                if stream.write_all(&frame(&reply)).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,89 @@
+//! Illumina run folders: RunInfo.xml, RunParameters.xml, RunCompletionStatus.xml and
+//! SampleSheet.csv, and the rule that says when a run is complete.
+
+mod completion;
+mod run_info;
+mod sample_sheet;
+
+pub use completion::{completion, Completion};
+pub use run_info::{read_run_info, RunInfo};
+pub use sample_sheet::{read_sample_sheet, SampleEntry};
+
+use super::FormatError;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// What the engine records about one run.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct IlluminaRun {
+    pub run_id: String,
+    pub flowcell: String,
+    pub instrument: String,
+    /// The instrument family, e.g. "NovaSeq X".
+    pub platform: String,
+    pub run_number: Option<u32>,
+    pub date: Option<String>,
+    pub lanes: Option<u32>,
+    pub reads: Vec<run_info::Read>,
+    pub samples: Vec<SampleEntry>,
+}
+
+pub fn looks_like_run_folder(dir: &Path) -> bool {
+    ["RunInfo.xml", "RunParameters.xml", "runParameters.xml"].iter().any(|f| dir.join(f).is_file())
+}
+
+/// The instrument family from the instrument id's prefix (Illumina's naming scheme),
+/// overridden by RunParameters' InstrumentType where the instrument writes one.
+pub fn platform_of(instrument: &str, instrument_type: Option<&str>) -> String {
+    if let Some(t) = instrument_type {
+        if t.starts_with("NovaSeqX") {
+            return "NovaSeq X".into();
+        }
+    }
+    let p = if instrument.starts_with("LH") {
+        "NovaSeq X"
+    } else if instrument.starts_with('A') {
+        "NovaSeq 6000"
+    } else if instrument.starts_with("ST-E") || instrument.starts_with('E') {
+        "HiSeq X"
+    } else if instrument.starts_with("VH") {
+        "NextSeq 2000"
+    } else if instrument.starts_with("NB") || instrument.starts_with("NS") {
+        "NextSeq 500/550"
+    } else if instrument.starts_with('M') {
+        "MiSeq"
+    } else if instrument.starts_with("FS") {
+        "iSeq 100"
+    } else {
+        "Illumina (unknown model)"
+    };
+    p.into()
+}
+
+/// The InstrumentType element, where RunParameters.xml has one (NovaSeq X does).
+fn instrument_type(dir: &Path) -> Option<String> {
+    let path = ["RunParameters.xml", "runParameters.xml"].iter().map(|f| dir.join(f)).find(|p| p.is_file())?;
+    let text = std::fs::read_to_string(path).ok()?;
+    let start = text.find("<InstrumentType>")? + "<InstrumentType>".len();
+    let end = text[start..].find("</InstrumentType>")? + start;
+    Some(text[start..end].trim().to_string())
+}
+
+/// Reads a run folder's metadata. The sample sheet is optional (some runs have none yet).
+pub fn read_run_folder(dir: &Path) -> Result<IlluminaRun, FormatError> {
+    let info = read_run_info(&dir.join("RunInfo.xml"))?;
+    let sheet = dir.join("SampleSheet.csv");
+    let samples = if sheet.is_file() { read_sample_sheet(&sheet)? } else { Vec::new() };
+    let platform = platform_of(&info.instrument, instrument_type(dir).as_deref());
+    Ok(IlluminaRun {
+        run_id: info.run_id,
+        flowcell: info.flowcell,
+        instrument: info.instrument,
+        platform,
+        run_number: info.run_number,
+        date: info.date,
+        lanes: info.lanes,
+        reads: info.reads,
+        samples,
+    })
+}

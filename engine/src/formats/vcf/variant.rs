@@ -1,0 +1,146 @@
+//! One record → reportable variants, or a rejection with its reason. The checks here are
+//! what keep invalid records (empty or `.` REF, multi-base REF lists, symbolic ALTs,
+//! uncalled genotypes) out of clinical reports.
+
+use super::{
+    annotation::{self, ClinicalSignificance, CsqLayout, TranscriptAnnotation},
+    genotype::{Genotype, Zygosity},
+};
+use noodles_vcf as vcf;
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Rejection {
+    pub line: u64,
+    pub reason: String,
+}
+
+impl Rejection {
+    pub fn new(line: u64, reason: impl Into<String>) -> Self {
+        Rejection { line, reason: reason.into() }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Variant {
+    pub line: u64,
+    /// As written in the file (`chr5` or `5`).
+    pub chrom: String,
+    /// 1-based position of the first REF base.
+    pub pos: u64,
+    /// 1-based position of the last REF base.
+    pub end: u64,
+    pub ids: Vec<String>,
+    pub ref_allele: String,
+    pub alt_allele: String,
+    /// `PASS`, or the failed filters joined by `;`.
+    pub filter: String,
+    pub genotype: Option<Genotype>,
+    pub zygosity: Option<Zygosity>,
+    pub allele_frequency: Option<f64>,
+    pub alt_depth: Option<u32>,
+    pub annotation: Option<TranscriptAnnotation>,
+    pub clinical_significance: Option<ClinicalSignificance>,
+    pub clinvar_condition: Option<String>,
+    pub clinvar_review_status: Option<String>,
+}
+
+impl Variant {
+    /// `5` for `chr5`, `X` for `chrX`, `MT` for `chrM`.
+    pub fn chromosome(&self) -> &str {
+        let c = self.chrom.strip_prefix("chr").unwrap_or(&self.chrom);
+        if c == "M" { "MT" } else { c }
+    }
+}
+
+fn valid_bases(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| matches!(b.to_ascii_uppercase(), b'A' | b'C' | b'G' | b'T' | b'N'))
+}
+
+pub(super) fn from_record(
+    header: &vcf::Header,
+    csq: Option<&CsqLayout>,
+    line: u64,
+    text: &str,
+    record: &vcf::Record,
+) -> super::VcfItem {
+    use super::VcfItem::{Rejected, Variants};
+    let reject = |reason: String| Rejected(Rejection::new(line, reason));
+    let _ = header;
+    let cols: Vec<&str> = text.split('\t').collect();
+    if cols.len() < 8 {
+        return reject(format!("only {} tab-separated columns; a VCF record has at least 8", cols.len()));
+    }
+    let pos = match record.variant_start() {
+        Some(Ok(p)) => usize::from(p) as u64,
+        Some(Err(e)) => return reject(format!("POS: {e}")),
+        None => return reject("POS is missing".into()),
+    };
+    let ref_allele = record.reference_bases();
+    if !valid_bases(ref_allele) {
+        return reject(format!("REF {ref_allele:?} is not a reference allele (one run of A, C, G, T, N)"));
+    }
+    let alts: Vec<&str> = cols[4].split(',').collect();
+    if alts == ["."] {
+        return Variants(Vec::new());
+    }
+    for a in &alts {
+        if a.starts_with('<') || a.contains('[') || a.contains(']') {
+            return reject(format!("ALT {a:?} is symbolic or a breakend; reports take sequence alleles only"));
+        }
+        if *a != "*" && !valid_bases(a) {
+            return reject(format!("ALT {a:?} is not a sequence allele"));
+        }
+    }
+    let filter = cols[6].to_string();
+    let info = cols[7];
+    let genotype = if cols.len() >= 10 { Genotype::from_columns(cols[8], cols[9]) } else { None };
+    if cols.len() >= 10 && genotype.is_none() {
+        return reject("the sample has no GT: a report needs a called genotype".into());
+    }
+    if let Some(g) = &genotype {
+        if g.is_no_call() {
+            return reject(format!("genotype {} is not called", g.gt));
+        }
+    }
+    let ann = annotation::info_value(info, "ANN");
+    let csq_value = annotation::info_value(info, "CSQ");
+    let clnsig = annotation::info_value(info, "CLNSIG").and_then(ClinicalSignificance::from_clinvar);
+    let clndn = annotation::info_value(info, "CLNDN").map(|v| annotation::decode_info(v).replace('_', " "));
+    let clnrev = annotation::info_value(info, "CLNREVSTAT").map(|v| annotation::decode_info(v).replace('_', " "));
+    let ids: Vec<String> = if cols[2] == "." { Vec::new() } else { cols[2].split(';').map(str::to_string).collect() };
+    let end = pos + ref_allele.len() as u64 - 1;
+    let mut out = Vec::new();
+    for (i, alt) in alts.iter().enumerate() {
+        let allele_index = i + 1;
+        if *alt == "*" {
+            continue;
+        }
+        let zygosity = genotype.as_ref().and_then(|g| g.zygosity_of(allele_index));
+        if genotype.is_some() && zygosity.is_none() {
+            continue; // This sample does not carry this allele.
+        }
+        let annotation = ann
+            .and_then(|a| annotation::from_ann(a, alt))
+            .or_else(|| csq.zip(csq_value).and_then(|(l, v)| l.pick(v, alt)));
+        out.push(super::Variant {
+            line,
+            chrom: cols[0].to_string(),
+            pos,
+            end,
+            ids: ids.clone(),
+            ref_allele: ref_allele.to_ascii_uppercase(),
+            alt_allele: alt.to_ascii_uppercase(),
+            filter: filter.clone(),
+            zygosity,
+            allele_frequency: genotype.as_ref().and_then(|g| g.allele_frequency(allele_index)),
+            alt_depth: genotype.as_ref().and_then(|g| g.alt_depth(allele_index)),
+            genotype: genotype.clone(),
+            annotation,
+            clinical_significance: clnsig,
+            clinvar_condition: clndn.clone(),
+            clinvar_review_status: clnrev.clone(),
+        });
+    }
+    Variants(out)
+}

@@ -1,0 +1,134 @@
+//! VCF files: each becomes a report (once per file content and sample), then an LRI
+//! ORU^R01 and a FHIR Bundle, each stored, audited and delivered.
+
+use super::{watch::ScanState, Engine};
+use crate::{
+    formats::FormatError,
+    messages::{self, Envelope},
+    report::{build_report, Report},
+    store::{NewAuditEvent, NewMessage, NewReport, Order},
+};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::{path::Path, time::Duration};
+
+pub async fn scan(engine: &Engine, state: &mut ScanState) {
+    let Ok(entries) = std::fs::read_dir(&engine.config.watch.vcf_dir) else { return };
+    let mut files: Vec<_> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| {
+            let n = p.to_string_lossy().to_ascii_lowercase();
+            p.is_file() && (n.ends_with(".vcf") || n.ends_with(".vcf.gz"))
+        })
+        .collect();
+    files.sort();
+    let settle = Duration::from_millis(engine.config.watch.settle_ms);
+    for path in files {
+        if state.done.contains(&path) || !state.settled(&path, settle) {
+            continue;
+        }
+        process_vcf(engine, &path).await;
+        state.done.insert(path);
+    }
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h)?;
+    Ok(hex::encode(h.finalize()))
+}
+
+/// What became of one VCF.
+#[derive(Debug, PartialEq, Eq)]
+pub enum VcfOutcome {
+    Reported { report_id: i64, messages: Vec<i64> },
+    NeedsOrder { report_id: i64 },
+    AlreadyReported,
+    Quarantined { reason: String },
+}
+
+pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
+    let store = &engine.store;
+    let source = path.display().to_string();
+    let owned = path.to_path_buf();
+    let selection = engine.config.selection.clone();
+    let built = tokio::task::spawn_blocking(move || -> Result<(String, Report), FormatError> {
+        let sha = sha256_file(&owned).map_err(|e| FormatError::new(&owned, None, format!("cannot read: {e}")))?;
+        let report = build_report(&owned, None, None, &selection, |_, _, _| {})?;
+        Ok((sha, report))
+    })
+    .await;
+    let (sha, report) = match built {
+        Ok(Ok(x)) => x,
+        Ok(Err(e)) => return quarantine(engine, &source, e.to_string()).await,
+        Err(e) => return quarantine(engine, &source, format!("internal error while reading: {e}")).await,
+    };
+    let order = store.order_for_sample(&report.sample_id).await.ok().flatten();
+    let status = if order.is_some() { "ready" } else { "needs_order" };
+    let new = NewReport {
+        sample_id: report.sample_id.clone(),
+        source_file: report.source_file.clone(),
+        source_sha256: sha.clone(),
+        order_pk: order.as_ref().map(|o| o.id),
+        status: status.into(),
+        records_read: report.records_read as i64,
+        variants_reported: report.variants.len() as i64,
+        records_rejected: report.rejected.len() as i64,
+    };
+    let report_id = match store.insert_report(&new).await {
+        Ok(Some(id)) => id,
+        Ok(None) => return VcfOutcome::AlreadyReported,
+        Err(e) => return quarantine(engine, &source, format!("storing the report failed: {e}")).await,
+    };
+    tracing::info!(report_id, variants = report.variants.len(), rejected = report.rejected.len(), status, "report built");
+    let rejected: Vec<_> = report.rejected.iter().map(|r| json!({ "line": r.line, "reason": r.reason })).collect();
+    let detail = json!({
+        "report_id": report_id, "source_file": report.source_file, "sha256": sha, "status": status,
+        "records_read": report.records_read, "variants_reported": report.variants.len(), "rejected": rejected,
+        "header_warnings": report.header_warnings,
+    });
+    let _ = store.append_audit(NewAuditEvent::system("report.created", "sample", &report.sample_id, detail)).await;
+    let Some(order) = order else {
+        return VcfOutcome::NeedsOrder { report_id };
+    };
+    let messages = build_and_send(engine, report_id, &report, &order).await;
+    VcfOutcome::Reported { report_id, messages }
+}
+
+async fn build_and_send(engine: &Engine, report_id: i64, report: &Report, order: &Order) -> Vec<i64> {
+    let store = &engine.store;
+    let mut ids = Vec::new();
+    for kind in ["lri", "fhir"] {
+        let Some(builder) = messages::kind(kind) else { continue };
+        let control_id = format!("GB{report_id:08}{}", if kind == "lri" { "L" } else { "F" });
+        let env = Envelope::new(&control_id);
+        let body = builder.build(report, order, &env);
+        let destination = match (kind, &engine.config.lri_destination) {
+            ("lri", Some(d)) => d.address(),
+            _ => "none".to_string(),
+        };
+        let msg = NewMessage { report_pk: report_id, kind: kind.into(), control_id: control_id.clone(), destination: destination.clone(), status: "pending".into(), body: body.clone() };
+        let Ok(id) = store.insert_message(&msg).await else { continue };
+        let detail = json!({ "message_id": id, "kind": kind, "control_id": control_id, "destination": destination, "report_id": report_id });
+        let _ = store.append_audit(NewAuditEvent::system("message.created", "sample", &report.sample_id, detail)).await;
+        ids.push(id);
+        if let ("lri", Some(dest)) = (kind, engine.config.lri_destination.clone()) {
+            let engine = engine.clone();
+            let sample = report.sample_id.clone();
+            tokio::spawn(async move { super::deliver_message(&engine, id, &sample, &body, &control_id, &dest).await });
+        }
+    }
+    ids
+}
+
+async fn quarantine(engine: &Engine, source: &str, reason: String) -> VcfOutcome {
+    tracing::warn!(file = %source, reason = %reason, "input quarantined");
+    let _ = engine.store.quarantine(source, "vcf", &reason).await;
+    let _ = engine
+        .store
+        .append_audit(NewAuditEvent::system("input.quarantined", "file", source, json!({ "reason": reason })))
+        .await;
+    VcfOutcome::Quarantined { reason }
+}

@@ -1,0 +1,66 @@
+//! Folder watching: a steady poll (which works on network shares) plus file-system
+//! events from `notify` to make a scan come sooner on local disks.
+
+use super::Engine;
+use std::{
+    collections::{HashMap, HashSet},
+    path::PathBuf,
+    time::{Duration, Instant, SystemTime},
+};
+
+/// What the scanner remembers between passes. Only an optimisation: what must survive a
+/// restart (which runs and reports exist) lives in the database.
+#[derive(Default)]
+pub struct ScanState {
+    /// Path → (size, mtime, when that pair was first seen).
+    pub(super) sizes: HashMap<PathBuf, (u64, Option<SystemTime>, Instant)>,
+    /// Inputs finished with (recorded, reported or quarantined) in this process.
+    pub(super) done: HashSet<PathBuf>,
+}
+
+impl ScanState {
+    /// True once `path` has kept its size and mtime for `settle`: it is not being written.
+    pub(super) fn settled(&mut self, path: &std::path::Path, settle: Duration) -> bool {
+        let Ok(meta) = std::fs::metadata(path) else { return false };
+        let now = Instant::now();
+        let key = (meta.len(), meta.modified().ok());
+        match self.sizes.get(path) {
+            Some((len, mtime, since)) if (*len, *mtime) == key => now.duration_since(*since) >= settle,
+            _ => {
+                self.sizes.insert(path.to_path_buf(), (key.0, key.1, now));
+                settle.is_zero()
+            }
+        }
+    }
+}
+
+/// Scans until `shutdown` resolves.
+pub async fn run_forever(engine: Engine, shutdown: impl std::future::Future<Output = ()>) {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
+    let _watcher = start_notify(&engine, tx);
+    let mut tick = tokio::time::interval(Duration::from_millis(engine.config.watch.poll_interval_ms.max(50)));
+    let mut state = ScanState::default();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = tick.tick() => {}
+            Some(()) = rx.recv() => {}
+        }
+        engine.scan_once(&mut state).await;
+    }
+}
+
+fn start_notify(engine: &Engine, tx: tokio::sync::mpsc::Sender<()>) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let mut w = notify::recommended_watcher(move |_res: notify::Result<notify::Event>| {
+        let _ = tx.try_send(());
+    })
+    .ok()?;
+    for dir in [&engine.config.watch.runs_dir, &engine.config.watch.vcf_dir] {
+        if let Err(e) = w.watch(dir, notify::RecursiveMode::Recursive) {
+            tracing::info!(dir = %dir.display(), error = %e, "file-system events unavailable; polling only");
+        }
+    }
+    Some(w)
+}

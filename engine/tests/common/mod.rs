@@ -1,0 +1,75 @@
+//! Shared test helpers: fixture paths, and a fresh store on each back end.
+#![allow(dead_code)]
+
+use engine::store::Store;
+use std::path::PathBuf;
+
+pub fn fixtures() -> PathBuf {
+    std::env::var_os("GENOBRIDGE_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures"))
+}
+
+pub fn fixture(rel: &str) -> PathBuf {
+    let p = fixtures().join(rel);
+    assert!(p.exists(), "fixture {} is missing", p.display());
+    p
+}
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("GENOBRIDGE_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// A store on a fresh database; drop the returned guard's database with `cleanup`.
+pub struct TestDb {
+    pub store: Store,
+    pub backend: &'static str,
+    pg_name: Option<String>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("gb.db").display());
+        TestDb { store: Store::open(&url).await.unwrap(), backend: "sqlite", pg_name: None, _dir: Some(dir) }
+    }
+
+    /// A new database on the machine's PostgreSQL. Fails (never skips) when it is down:
+    /// the PostgreSQL tests are part of the suite.
+    pub async fn postgres() -> TestDb {
+        use sqlx::Executor;
+        let admin = postgres_admin_url();
+        let name = format!("gb_test_{}", uuid::Uuid::new_v4().simple());
+        let pool = sqlx::PgPool::connect(&admin).await.expect("PostgreSQL at GENOBRIDGE_TEST_POSTGRES must be reachable");
+        pool.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+        pool.close().await;
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+        let store = Store::open(&format!("{base}/{name}")).await.unwrap();
+        TestDb { store, backend: "postgres", pg_name: Some(name), _dir: None }
+    }
+
+    pub async fn both() -> Vec<TestDb> {
+        vec![TestDb::sqlite().await, TestDb::postgres().await]
+    }
+
+    pub async fn url(&self) -> Option<String> {
+        self.pg_name.as_ref().map(|n| {
+            let admin = postgres_admin_url();
+            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
+            format!("{base}/{n}")
+        })
+    }
+
+    pub async fn cleanup(self) {
+        use sqlx::Executor;
+        if let Some(name) = &self.pg_name {
+            if let engine::store::Db::Postgres(p) = self.store.db() {
+                p.close().await;
+            }
+            if let Ok(pool) = sqlx::PgPool::connect(&postgres_admin_url()).await {
+                let _ = pool.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! The command-line contract: `serve`, `parse`, `convert`, `audit verify`. Bad input gives
+//! a message naming the file and line or field, and a non-zero exit; never a panic.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use engine::{
+    config::Config,
+    formats,
+    messages::{self, Envelope},
+    report::{build_report, Selection},
+    store::{AuditVerification, Order, Store},
+};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "genobridge", version, about = "Clinical genomics integration: instruments → LIMS → EHR")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web UI, the REST API and the engine.
+    Serve {
+        /// Configuration file (TOML). See engine/src/config.rs for every setting.
+        #[arg(long, env = "GENOBRIDGE_CONFIG", default_value = "genobridge.toml")]
+        config: PathBuf,
+        /// Seed demo data: a synthetic order, and the fixtures' run and VCF in the watched folders.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Detect a file's format and print the parsed record as JSON.
+    Parse { path: PathBuf },
+    /// Convert a VCF to an HL7 v2 LRI ORU^R01 or a FHIR Bundle and print it.
+    Convert {
+        #[arg(long = "to", value_enum)]
+        to: Target,
+        /// The order (JSON, fields as in engine::store::Order) supplying patient and order fields.
+        /// Without it a synthetic placeholder patient is used, and said so on stderr.
+        #[arg(long)]
+        order: Option<PathBuf>,
+        /// The sample column to report, when the VCF has several.
+        #[arg(long)]
+        sample: Option<String>,
+        path: PathBuf,
+    },
+    /// Audit log commands.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+        /// Database URL (default: the one in the config file, else .data/genobridge.db).
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: Option<String>,
+        #[arg(long, env = "GENOBRIDGE_CONFIG", default_value = "genobridge.toml")]
+        config: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain; exit 1 naming the first broken event.
+    Verify,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Target {
+    Lri,
+    Fhir,
+}
+
+pub fn load_config(path: &std::path::Path) -> Result<Config, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read the configuration: {e}", path.display()))?;
+    Config::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub async fn run(cli: Cli) -> Result<i32, String> {
+    match cli.command {
+        Command::Serve { config, demo } => {
+            let cfg = load_config(&config)?;
+            crate::demo::serve(cfg, demo).await.map(|_| 0)
+        }
+        Command::Parse { path } => {
+            let json = formats::parse_to_json(&path).map_err(|e| e.to_string())?;
+            println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+            Ok(0)
+        }
+        Command::Convert { to, order, sample, path } => convert(to, order, sample, path),
+        Command::Audit { command: AuditCommand::Verify, database_url, config } => {
+            let url = match database_url {
+                Some(u) => u,
+                None => load_config(&config).map(|c| c.database_url).unwrap_or_else(|_| "sqlite://.data/genobridge.db".into()),
+            };
+            let store = Store::open(&url).await.map_err(|e| format!("{url}: {e}"))?;
+            match store.verify_audit().await.map_err(|e| e.to_string())? {
+                AuditVerification::Intact { events } => {
+                    println!("audit chain intact: {events} events");
+                    Ok(0)
+                }
+                AuditVerification::Broken { event_id, reason } => {
+                    println!("audit chain broken at event {event_id}: {reason}");
+                    Ok(1)
+                }
+            }
+        }
+    }
+}
+
+fn convert(to: Target, order: Option<PathBuf>, sample: Option<String>, path: PathBuf) -> Result<i32, String> {
+    let order: Order = match order {
+        Some(p) => {
+            let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?;
+            serde_json::from_str(&text).map_err(|e| format!("{}: line {}, column {}: {e}", p.display(), e.line(), e.column()))?
+        }
+        None => {
+            eprintln!("note: no --order given; using a synthetic placeholder patient (never send this output)");
+            crate::demo::placeholder_order()
+        }
+    };
+    let selection = Selection::default();
+    let progress = crate::progress::Progress::new();
+    let report = build_report(&path, sample.as_deref(), None, &selection, |r, v, x| progress.update(r, v, x)).map_err(|e| e.to_string())?;
+    progress.finish();
+    for r in &report.rejected {
+        eprintln!("{}: line {}: rejected: {}", path.display(), r.line, r.reason);
+    }
+    for w in &report.header_warnings {
+        eprintln!("{}: warning: {w}", path.display());
+    }
+    let kind = messages::kind(match to {
+        Target::Lri => "lri",
+        Target::Fhir => "fhir",
+    })
+    .ok_or("unknown message kind")?;
+    let body = kind.build(&report, &order, &Envelope::new(format!("GBCLI{}", std::process::id())));
+    // Segments are separated by CR on the wire; a terminal wants one per line.
+    println!("{}", body.replace('\r', "\n"));
+    Ok(0)
+}

@@ -1,0 +1,131 @@
+//! `serve`: open the store, create the first users, seed demo data when asked, then run
+//! the engine and the web server side by side.
+
+use engine::{
+    config::Config,
+    delivery::{ack, mllp},
+    pipeline::{self, Engine},
+    store::{NewAuditEvent, Order, Role, Store},
+};
+use rand::{distributions::Alphanumeric, Rng};
+use std::path::Path;
+
+pub fn placeholder_order() -> Order {
+    Order {
+        accession: "ACC-PLACEHOLDER".into(),
+        sample_id: String::new(),
+        placer_number: "PLACER-0".into(),
+        filler_number: "FILLER-0".into(),
+        patient_mrn: "SYN-000000".into(),
+        patient_family: "Synthetic".into(),
+        patient_given: "Placeholder".into(),
+        birth_date: "1970-01-01".into(),
+        sex: "U".into(),
+        test_code: "GB-PANEL".into(),
+        test_name: "Germline panel".into(),
+        specimen_type: "Blood".into(),
+        ..Order::default()
+    }
+}
+
+/// The demo's synthetic order for the NB6TK328 fixture. Not a real person.
+fn demo_order() -> Order {
+    Order {
+        accession: "ACC-2026-0001".into(),
+        sample_id: "NB6TK328".into(),
+        placer_number: "PL-778812".into(),
+        filler_number: "GB-000001".into(),
+        patient_mrn: "SYN-100042".into(),
+        patient_family: "Testpatient".into(),
+        patient_given: "Alex".into(),
+        birth_date: "1980-02-29".into(),
+        sex: "F".into(),
+        test_code: "GB-HEREDITARY-CANCER".into(),
+        test_name: "Hereditary cancer and cardiac panel".into(),
+        specimen_type: "Blood".into(),
+        ..Order::default()
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for e in std::fs::read_dir(from)? {
+        let e = e?;
+        let target = to.join(e.file_name());
+        if e.file_type()?.is_dir() {
+            copy_dir(&e.path(), &target)?;
+        } else {
+            std::fs::copy(e.path(), target)?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates one user per role on first start and prints each password once.
+async fn first_users(store: &Store) -> Result<(), String> {
+    if store.user_count().await.map_err(|e| e.to_string())? > 0 {
+        return Ok(());
+    }
+    for role in Role::ALL {
+        let password: String = rand::thread_rng().sample_iter(&Alphanumeric).take(20).map(char::from).collect();
+        store.create_user(role.as_str(), &password, role).await.map_err(|e| e.to_string())?;
+        let _ = store.append_audit(NewAuditEvent::system("user.created", "user", role.as_str(), serde_json::json!({ "role": role.as_str() }))).await;
+        println!("demo user {} password: {password}", role.as_str());
+    }
+    println!("(these passwords are shown once; they are stored only as argon2id hashes)");
+    Ok(())
+}
+
+async fn seed_demo(cfg: &Config, store: &Store) -> Result<(), String> {
+    store.insert_order(&demo_order()).await.map_err(|e| e.to_string())?;
+    let Some(fixtures) = &cfg.demo.fixtures_dir else { return Ok(()) };
+    let run = "20231108_LH00188_0028_B22F52TLT3";
+    let run_target = cfg.watch.runs_dir.join(run);
+    if !run_target.exists() {
+        copy_dir(&fixtures.join("illumina").join(run), &run_target).map_err(|e| format!("copying the demo run: {e}"))?;
+    }
+    let vcf_target = cfg.watch.vcf_dir.join("NB6TK328_filtered.vcf");
+    if !vcf_target.exists() {
+        std::fs::copy(fixtures.join("vcf/NB6TK328_filtered.vcf"), &vcf_target).map_err(|e| format!("copying the demo VCF: {e}"))?;
+    }
+    Ok(())
+}
+
+/// A stand-in EHR for the demo: answers every message with AA.
+async fn demo_ehr(cfg: &Config) -> Result<(), String> {
+    let Some(dest) = &cfg.lri_destination else { return Ok(()) };
+    let listener = tokio::net::TcpListener::bind((dest.host.as_str(), dest.port))
+        .await
+        .map_err(|e| format!("demo EHR listener on {}:{}: {e}", dest.host, dest.port))?;
+    tokio::spawn(mllp::serve(listener, |msg| Box::pin(async move { ack::build_ack(&msg, "AA", "", "DEMOEHR") })));
+    tracing::info!(address = %dest.address(), "demo EHR listening");
+    Ok(())
+}
+
+pub async fn serve(cfg: Config, demo: bool) -> Result<(), String> {
+    for dir in [&cfg.data_dir, &cfg.watch.runs_dir, &cfg.watch.vcf_dir] {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let store = Store::open(&cfg.database_url).await.map_err(|e| format!("{}: {e}", cfg.database_url))?;
+    first_users(&store).await?;
+    if demo {
+        seed_demo(&cfg, &store).await?;
+    }
+    if demo && cfg.demo.ehr_listener {
+        demo_ehr(&cfg).await?;
+    }
+    let listen: std::net::SocketAddr = cfg.listen.parse().map_err(|e| format!("listen {:?}: {e}", cfg.listen))?;
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let shutdown = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|v| *v).await;
+    };
+    let engine_task = tokio::spawn(pipeline::run_forever(Engine::new(store.clone(), cfg.clone()), shutdown(rx.clone())));
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = tx.send(true);
+    });
+    println!("GenoBridge listening on http://{listen}");
+    crate::web::serve(store, listen, cfg.site_root.clone(), shutdown(rx)).await.map_err(|e| format!("web server: {e}"))?;
+    let _ = engine_task.await;
+    Ok(())
+}
