@@ -23,10 +23,11 @@ else
 fi
 
 step "cargo clippy"
-cargo clippy -q --workspace --all-targets --features genobridge-app/ssr -- -D warnings
+cargo clippy -q --workspace --exclude genobridge-frontend --all-targets -- -D warnings
+cargo clippy -q -p genobridge-frontend --target wasm32-unknown-unknown -- -D warnings
 
 step "cargo test (unit, integration, PostgreSQL)"
-cargo test --workspace --features genobridge-app/ssr
+cargo test --workspace --exclude genobridge-frontend
 
 step "build the site and the binary"
 scripts/build.sh

@@ -56,7 +56,10 @@ fn bgzipped_vcf_reads_like_plain() {
     let plain = vcf::summarize(&fixture("vcf/vcf_example4.vcf")).unwrap();
     let gz = vcf::summarize(&fixture("vcf/vcf_example4.vcf.gz")).unwrap();
     assert_eq!(plain.records_read, gz.records_read);
-    assert_eq!(plain.variants, gz.variants);
+    assert!(!gz.variants.is_empty());
+    // The two fixture files differ only in header lines, so compare without line numbers.
+    let strip = |vs: Vec<vcf::Variant>| vs.into_iter().map(|mut v| { v.line = 0; v }).collect::<Vec<_>>();
+    assert_eq!(strip(plain.variants), strip(gz.variants));
 }
 
 #[test]

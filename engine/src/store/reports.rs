@@ -98,10 +98,12 @@ impl Store {
     /// Records one delivery attempt's outcome.
     pub async fn record_attempt(&self, id: i64, status: &str, ack_code: Option<&str>, error: Option<&str>) -> Result<()> {
         let now = super::now();
-        with_pool!(self, p => sqlx::query(
-            "UPDATE messages SET status = $1, ack_code = $2, last_error = $3, attempts = attempts + 1, updated_at = $4 WHERE id = $5")
-            .bind(status).bind(ack_code).bind(error).bind(&now).bind(id)
-            .execute(p).await?);
+        with_pool!(self, p => {
+            sqlx::query(
+                "UPDATE messages SET status = $1, ack_code = $2, last_error = $3, attempts = attempts + 1, updated_at = $4 WHERE id = $5")
+                .bind(status).bind(ack_code).bind(error).bind(&now).bind(id)
+                .execute(p).await?;
+        });
         Ok(())
     }
 
