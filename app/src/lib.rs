@@ -1,3 +1,58 @@
+//! GenoBridge's web console: the Leptos app shared by the server (SSR) and the browser
+//! (hydration). Views call the server functions in [`api`]; nothing else touches data.
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod auth;
+mod components;
+pub mod error;
+pub mod model;
+mod pages;
+
 use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+/// The HTML document the server renders around [`App`].
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="h-full bg-slate-50 text-slate-900 antialiased">
+                <App />
+            </body>
+        </html>
+    }
+}
+
 #[component]
-pub fn App() -> impl IntoView { view! { <p>"GenoBridge"</p> } }
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    // Effects run only in the browser, so this flips once hydration has wired the page up.
+    // The end-to-end test waits on it before it clicks anything.
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    view! {
+        <Stylesheet id="leptos" href="/pkg/genobridge.css" />
+        <Title text="GenoBridge" />
+        <Router>
+            <main class="min-h-screen" data-hydrated=move || hydrated.get().to_string()>
+                // Async SSR: the page is rendered whole before headers go out, so the
+                // auth redirect can still be a real 302 and session cookies can be set.
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("/login") view=pages::LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/") view=pages::DashboardPage ssr=SsrMode::Async />
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,130 @@
+//! Server functions: the only way the views read or change anything.
+//!
+//! Each one authenticates from the session, checks the role, and (when it changes state)
+//! checks the CSRF token it takes as an argument. The Origin check in the server's middleware
+//! is the second, independent layer.
+
+use crate::error::AppError;
+use crate::model::{Dashboard, SessionView};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::auth;
+
+/// Who is signed in, plus the session's CSRF token (created here for a new visitor).
+#[server(endpoint = "session")]
+pub async fn get_session() -> Result<SessionView, AppError> {
+    let (session, store) = (auth::session().await?, auth::store()?);
+    let csrf = auth::csrf_token(&session).await?;
+    let user = auth::user_of(&session, &store).await?.map(|u| crate::model::Me {
+        username: u.username,
+        role: u.role.as_str().to_string(),
+    });
+    Ok(SessionView { user, csrf })
+}
+
+/// Signs in. On success the session id is rotated and a fresh CSRF token issued.
+#[server(endpoint = "login")]
+pub async fn login(username: String, password: String, csrf: String) -> Result<(), AppError> {
+    use engine::store::NewAuditEvent;
+    let (session, store) = (auth::session().await?, auth::store()?);
+    auth::check_csrf(&session, &csrf).await?;
+    // Bound what an attacker can make us hash or write to the audit log.
+    let username: String = username.trim().chars().take(64).collect();
+    let password: String = password.chars().take(256).collect();
+    let Some(user) = store.verify_login(&username, &password).await.map_err(auth::internal)? else {
+        let ev = NewAuditEvent::user(&username, "login_failed", "user", &username, serde_json::json!({}));
+        store.append_audit(ev).await.map_err(auth::internal)?;
+        if plain_form_post().await {
+            // Without JavaScript the error travels in the URL the login page reads.
+            leptos_axum::redirect("/login?error=1");
+            return Ok(());
+        }
+        return Err(auth::refuse(AppError::BadCredentials));
+    };
+    session.cycle_id().await.map_err(auth::internal)?;
+    session.insert(auth::USER_KEY, user.id).await.map_err(auth::internal)?;
+    session.insert(auth::CSRF_KEY, auth::new_token()).await.map_err(auth::internal)?;
+    let detail = serde_json::json!({ "role": user.role.as_str() });
+    let ev = NewAuditEvent::user(&user.username, "login", "user", &user.username, detail);
+    store.append_audit(ev).await.map_err(auth::internal)?;
+    leptos_axum::redirect("/");
+    Ok(())
+}
+
+/// True when the request is a browser form post without JavaScript (it accepts HTML).
+#[cfg(feature = "ssr")]
+async fn plain_form_post() -> bool {
+    leptos_axum::extract::<axum::http::HeaderMap>()
+        .await
+        .ok()
+        .and_then(|h| h.get(axum::http::header::ACCEPT)?.to_str().ok().map(|a| a.contains("text/html")))
+        .unwrap_or(false)
+}
+
+/// Signs out: the session is deleted server-side, so the old cookie is worthless.
+#[server(endpoint = "logout")]
+pub async fn logout(csrf: String) -> Result<(), AppError> {
+    use engine::store::{NewAuditEvent, Role};
+    let (user, session, store) = auth::require_role(&Role::ALL).await?;
+    auth::check_csrf(&session, &csrf).await?;
+    session.flush().await.map_err(auth::internal)?;
+    let ev = NewAuditEvent::user(&user.username, "logout", "user", &user.username, serde_json::json!({}));
+    store.append_audit(ev).await.map_err(auth::internal)?;
+    leptos_axum::redirect("/login");
+    Ok(())
+}
+
+/// The dashboard's data. Every role may see runs, messages and quarantine; the audit trail
+/// only for the roles in [`auth::AUDIT_READERS`].
+#[server(endpoint = "dashboard")]
+pub async fn get_dashboard() -> Result<Dashboard, AppError> {
+    use crate::model::{AuditEntry, Message, Quarantined, Run, AUDIT_LIMIT, MESSAGE_LIMIT};
+    use engine::store::Role;
+    let (user, _session, store) = auth::require_role(&Role::ALL).await?;
+    let runs = store.list_runs().await.map_err(auth::internal)?;
+    let messages = store.list_messages(MESSAGE_LIMIT).await.map_err(auth::internal)?;
+    let quarantine = store.list_quarantine().await.map_err(auth::internal)?;
+    let audit = if auth::AUDIT_READERS.contains(&user.role) {
+        let events = store.recent_audit(AUDIT_LIMIT).await.map_err(auth::internal)?;
+        Some(events.into_iter().map(|e| AuditEntry {
+            id: e.id,
+            at: e.at,
+            actor: e.actor,
+            action: e.action,
+            subject: format!("{}:{}", e.subject_kind, e.subject_id),
+            short_hash: e.hash.chars().take(12).collect(),
+        }).collect())
+    } else {
+        None
+    };
+    Ok(Dashboard {
+        runs: runs.into_iter().map(|r| Run {
+            run_id: r.run_id,
+            flowcell: r.flowcell,
+            instrument: r.instrument,
+            platform: r.platform,
+            sample_count: r.sample_count,
+            detected_at: r.detected_at,
+        }).collect(),
+        messages: messages.into_iter().map(|m| Message {
+            id: m.id,
+            sample_id: m.sample_id,
+            kind: m.kind,
+            control_id: m.control_id,
+            destination: m.destination,
+            status: m.status,
+            attempts: m.attempts,
+            last_error: m.last_error,
+            updated_at: m.updated_at,
+        }).collect(),
+        quarantine: quarantine.into_iter().map(|q| Quarantined {
+            id: q.id,
+            source: q.source,
+            kind: q.kind,
+            reason: q.reason,
+            created_at: q.created_at,
+        }).collect(),
+        audit,
+    })
+}

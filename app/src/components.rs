@@ -1,0 +1,62 @@
+//! Presentational pieces shared by the pages.
+
+mod audit;
+mod messages;
+mod runs;
+
+pub use audit::AuditTable;
+pub use messages::{Filter, MessagesTable};
+pub use runs::{QuarantineList, RunsTable};
+
+use leptos::prelude::*;
+
+#[component]
+pub fn Brand() -> impl IntoView {
+    view! {
+        <a href="/" class="flex items-center gap-2">
+            <span class="grid h-8 w-8 place-items-center rounded-lg bg-sky-700 text-sm font-bold text-white">
+                "GB"
+            </span>
+            <span class="text-lg font-semibold tracking-tight">"GenoBridge"</span>
+        </a>
+    }
+}
+
+/// A titled white panel.
+#[component]
+pub fn Card(title: &'static str, subtitle: &'static str, children: Children) -> impl IntoView {
+    view! {
+        <section class="overflow-hidden rounded-xl bg-white shadow-sm ring-1 ring-slate-200">
+            <div class="border-b border-slate-100 px-6 py-4">
+                <h2 class="text-base font-semibold">{title}</h2>
+                <p class="text-sm text-slate-500">{subtitle}</p>
+            </div>
+            {children()}
+        </section>
+    }
+}
+
+/// A table header cell.
+#[component]
+pub fn Th(children: Children) -> impl IntoView {
+    view! {
+        <th class="px-4 py-2 text-left text-xs font-semibold uppercase tracking-wide text-slate-500">
+            {children()}
+        </th>
+    }
+}
+
+/// The "nothing here yet" line shown instead of an empty table.
+#[component]
+pub fn Empty(text: &'static str) -> impl IntoView {
+    view! { <p class="px-6 py-6 text-sm text-slate-500">{text}</p> }
+}
+
+/// `2026-11-25T12:13:14.123Z` → `2026-11-25 12:13:14Z`: readable, still unambiguous UTC.
+pub fn short_time(t: &str) -> String {
+    let t = t.replacen('T', " ", 1);
+    match t.find('.') {
+        Some(dot) => format!("{}Z", &t[..dot]),
+        None => t,
+    }
+}

@@ -1,0 +1,40 @@
+//! The one error type that crosses the wire between server functions and the views.
+//!
+//! Variants are deliberately coarse: the browser learns *that* something was refused, never
+//! details that could leak which usernames exist or what the database said.
+
+use leptos::server_fn::{
+    codec::JsonEncoding,
+    error::{FromServerFnError, ServerFnErrorErr},
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// No session, or the session's user no longer exists.
+    #[error("please sign in")]
+    Unauthorized,
+    /// Signed in, but the role may not do this.
+    #[error("your role does not allow this")]
+    Forbidden,
+    /// The per-session CSRF token was missing or wrong (for example a stale tab).
+    #[error("your session has expired; reload the page and try again")]
+    Csrf,
+    /// Username or password wrong. One message for both so usernames cannot be probed.
+    #[error("invalid username or password")]
+    BadCredentials,
+    /// Database or session store failure; the details go to the server log only.
+    #[error("internal error; see the server log")]
+    Internal,
+    /// Transport, encoding or routing failures reported by the server-function machinery.
+    #[error("{0}")]
+    ServerFn(ServerFnErrorErr),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::ServerFn(value)
+    }
+}

@@ -1,0 +1,81 @@
+//! What the dashboard shows, as plain serialisable rows shared by server and browser.
+//!
+//! The engine's row types live in a crate that cannot compile to wasm, so the server maps
+//! them into these. None of them carries PHI: identifiers, states and timestamps only.
+
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user as the browser sees them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub username: String,
+    /// `admin`, `engineer`, `director` or `inspector`.
+    pub role: String,
+}
+
+/// The browser's view of its session: who (if anyone) is signed in, and the CSRF token that
+/// every state-changing form must echo back (the login form included).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    pub user: Option<Me>,
+    pub csrf: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Run {
+    pub run_id: String,
+    pub flowcell: String,
+    pub instrument: String,
+    pub platform: String,
+    pub sample_count: i64,
+    pub detected_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: i64,
+    pub sample_id: String,
+    /// `lri` or `fhir`.
+    pub kind: String,
+    pub control_id: String,
+    pub destination: String,
+    /// `pending`, `delivered`, `failed`, `needs_order` or `retrying`.
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub updated_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quarantined {
+    pub id: i64,
+    pub source: String,
+    pub kind: String,
+    pub reason: String,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    /// The event's chain hash, shortened for display.
+    pub short_hash: String,
+}
+
+/// Everything the dashboard polls for in one round trip.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub runs: Vec<Run>,
+    pub messages: Vec<Message>,
+    pub quarantine: Vec<Quarantined>,
+    /// `None` when the role may not read the audit trail (engineers).
+    pub audit: Option<Vec<AuditEntry>>,
+}
+
+/// How many messages and audit events the dashboard lists.
+pub const MESSAGE_LIMIT: i64 = 200;
+pub const AUDIT_LIMIT: i64 = 50;

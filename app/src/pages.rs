@@ -1,0 +1,22 @@
+//! One module per route.
+
+mod dashboard;
+mod login;
+
+pub use dashboard::DashboardPage;
+pub use login::LoginPage;
+
+use leptos::prelude::*;
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    view! {
+        <div class="mx-auto max-w-md py-24 text-center">
+            <p class="text-sm font-semibold text-sky-700">"404"</p>
+            <h1 class="mt-2 text-2xl font-semibold">"Page not found"</h1>
+            <a href="/" class="mt-6 inline-block text-sm font-medium text-sky-700 hover:underline">
+                "Back to the dashboard"
+            </a>
+        </div>
+    }
+}

@@ -1,0 +1,106 @@
+//! `/`: the operations dashboard. Signed-out visitors are redirected to `/login` (a 302 during
+//! SSR). After hydration the data refreshes every few seconds without a reload.
+
+use crate::api::{get_dashboard, get_session, Logout};
+use crate::components::{AuditTable, Brand, Card, Filter, MessagesTable, QuarantineList, RunsTable};
+use crate::model::{Me, SessionView};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+use std::time::Duration;
+
+/// How often the hydrated page polls for fresh data.
+const REFRESH: Duration = Duration::from_secs(3);
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let session = Resource::new_blocking(|| (), |_| get_session());
+    view! {
+        <Title text="Dashboard · GenoBridge" />
+        <Suspense fallback=|| view! { <p class="p-8 text-sm text-slate-500">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match session.await {
+                    Ok(SessionView { user: Some(me), csrf }) => view! { <Console me csrf /> }.into_any(),
+                    _ => view! { <Redirect path="/login" /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// The signed-in layout: header with identity and sign-out, then the data cards.
+#[component]
+fn Console(me: Me, csrf: String) -> impl IntoView {
+    let tick = RwSignal::new(0u64);
+    let filter = RwSignal::new(Filter::All);
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(move || tick.update(|t| *t += 1), REFRESH) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    let data = Resource::new(move || tick.get(), |_| get_dashboard());
+    view! {
+        <header class="border-b border-slate-200 bg-white">
+            <div class="mx-auto flex max-w-7xl items-center justify-between px-6 py-3">
+                <Brand />
+                <div class="flex items-center gap-4">
+                    <div class="text-right text-sm" id="whoami">
+                        <div class="font-medium" data-testid="username">{me.username.clone()}</div>
+                        <div class="text-xs uppercase tracking-wide text-slate-500" data-testid="role">
+                            {me.role.clone()}
+                        </div>
+                    </div>
+                    <LogoutButton csrf />
+                </div>
+            </div>
+        </header>
+        <div class="mx-auto max-w-7xl space-y-6 px-6 py-8">
+            <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading data…"</p> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(d) => {
+                            let audit = d.audit.map(|events| view! {
+                                <Card title="Audit trail" subtitle="Newest first; hash-chained">
+                                    <AuditTable events />
+                                </Card>
+                            });
+                            view! {
+                                <Card title="Sequencing runs" subtitle="Completed run folders picked up by the watcher">
+                                    <RunsTable runs=d.runs />
+                                </Card>
+                                <Card title="Messages" subtitle="HL7 v2 LRI and FHIR results sent towards the EHR">
+                                    <MessagesTable messages=d.messages filter />
+                                </Card>
+                                <Card title="Quarantine" subtitle="Inputs that could not be processed">
+                                    <QuarantineList items=d.quarantine />
+                                </Card>
+                                {audit}
+                            }.into_any()
+                        }
+                        Err(e) => view! {
+                            <p role="alert" class="rounded-md bg-red-50 px-4 py-3 text-sm text-red-700">
+                                {e.to_string()}
+                            </p>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+#[component]
+fn LogoutButton(csrf: String) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <ActionForm action=logout attr:id="logout-form">
+            <input type="hidden" name="csrf" value=csrf />
+            <button
+                type="submit"
+                class="rounded-md bg-white px-3 py-1.5 text-sm font-medium text-slate-700 shadow-sm ring-1 ring-inset ring-slate-300 hover:bg-slate-50"
+            >
+                "Sign out"
+            </button>
+        </ActionForm>
+    }
+}

@@ -1,0 +1,132 @@
+// End-to-end: the real binary with --demo, a stand-in EHR over MLLP, and Chromium.
+// Run after scripts/build.sh with `npm run e2e`.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { startEhr, mshField } from '../lib/ehr.mjs';
+import { startServer, fixturesDir } from '../lib/server.mjs';
+import { launch, hydrated, signIn, sessionCookie } from '../lib/browser.mjs';
+
+const RUN = '20231108_LH00188_0028_B22F52TLT3';
+const VCF = 'NB6TK328_filtered.vcf';
+const LRI_DELIVERED = 'tr[data-sample="NB6TK328"][data-kind="lri"][data-status="delivered"]';
+
+let ehr;
+let server;
+let browser;
+
+before(async () => {
+  ehr = await startEhr();
+  server = await startServer({ ehrPort: ehr.port });
+  browser = await launch();
+  // Drop the inputs now, so the pipeline runs while the first tests do.
+  const fixtures = fixturesDir();
+  await server.drop(path.join(fixtures, 'illumina', RUN), server.dirs.runs);
+  await server.drop(path.join(fixtures, 'vcf', VCF), server.dirs.vcf);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  await ehr?.close();
+});
+
+test('health is public, the messages API needs a session', async () => {
+  const health = await fetch(`${server.base}/health`);
+  assert.equal(health.status, 200);
+  assert.equal((await health.text()).trim(), 'ok');
+  assert.equal((await fetch(`${server.base}/api/messages`)).status, 401);
+});
+
+test('state-changing requests from another origin, or with no origin, get 403', async () => {
+  const body = new URLSearchParams({ username: 'admin', password: server.passwords.admin, csrf: 'x' });
+  const post = (headers) => fetch(`${server.base}/api/login`, { method: 'POST', body, headers, redirect: 'manual' });
+  assert.equal((await post({ Origin: 'http://evil.example' })).status, 403);
+  assert.equal((await post({ Referer: 'http://evil.example/login' })).status, 403);
+  assert.equal((await post({})).status, 403);
+  // Same origin but no session token: refused by the CSRF token check instead.
+  assert.equal((await post({ Origin: server.base, Accept: 'application/json' })).status, 403);
+});
+
+test('a wrong password shows an error and does not sign in', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, server.base, 'engineer', 'not-the-password');
+  const error = page.locator('#login-error');
+  await error.waitFor({ timeout: 10_000 });
+  assert.match(await error.innerText(), /invalid username or password/i);
+  assert.equal(new URL(page.url()).pathname, '/login');
+  await context.close();
+});
+
+test('engineer signs in, sees the run and the delivered LRI report, filters, signs out', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+
+  // The login page already holds a pre-login session (its CSRF token); login must rotate it.
+  await page.goto(`${server.base}/login`);
+  const before = await sessionCookie(context);
+  assert.ok(before, 'the login page sets a pre-login session cookie');
+  assert.equal(before.httpOnly, true);
+  assert.equal(before.sameSite, 'Strict');
+  await signIn(page, server.base, 'engineer', server.passwords.engineer);
+  await page.waitForURL(`${server.base}/`, { timeout: 10_000 });
+  const afterLogin = await sessionCookie(context);
+  assert.ok(afterLogin, 'signed-in session cookie');
+  assert.notEqual(afterLogin.value, before.value, 'the session id changes at login');
+
+  assert.match(await page.locator('#whoami').innerText(), /engineer/);
+  assert.equal(await page.locator('#audit').count(), 0, 'engineers do not see the audit trail');
+
+  // The watcher, the mapper and the MLLP sender run in the background: poll the page.
+  const deadline = Date.now() + 45_000;
+  while (!((await page.locator('#runs').innerText().catch(() => '')).includes('22F52TLT3')
+    && (await page.locator(LRI_DELIVERED).count()) > 0)) {
+    assert.ok(Date.now() < deadline, `no run 22F52TLT3 with a delivered LRI message for NB6TK328:\n${
+      await page.locator('body').innerText()}\n--- server log ---\n${server.tail()}`);
+    await page.waitForTimeout(1_000);
+    await page.reload();
+  }
+  assert.match(await page.locator(LRI_DELIVERED).innerText(), /LRI/);
+  assert.ok(ehr.received.some((m) => mshField(m, 9)?.startsWith('ORU^R01')), 'the EHR received an ORU^R01');
+
+  // The filter works only once hydrated.
+  await hydrated(page);
+  const rows = () => page.locator('#messages tbody tr');
+  const all = await rows().count();
+  await page.click('button[data-filter="delivered"]');
+  await page.waitForSelector('button[data-filter="delivered"][aria-pressed="true"]');
+  const statuses = await rows().evaluateAll((trs) => trs.map((tr) => tr.dataset.status));
+  assert.ok(statuses.length > 0 && statuses.every((s) => s === 'delivered'), `only delivered rows: ${statuses}`);
+  await page.click('button[data-filter="failed"]');
+  await page.getByText('No messages match.').waitFor({ timeout: 5_000 });
+  assert.equal(await rows().count(), 0);
+  await page.click('button[data-filter="all"]');
+  await page.waitForFunction((n) => document.querySelectorAll('#messages tbody tr').length >= n, all);
+
+  // The JSON feed answers the signed-in browser.
+  const api = await page.request.get(`${server.base}/api/messages`);
+  assert.equal(api.status(), 200);
+  assert.ok((await api.json()).some((m) => m.sample_id === 'NB6TK328' && m.kind === 'lri'));
+
+  await page.click('#logout-form button[type="submit"]');
+  await page.waitForURL(`${server.base}/login`, { timeout: 10_000 });
+  await page.goto(`${server.base}/`);
+  assert.equal(new URL(page.url()).pathname, '/login', 'signed out: / redirects to /login');
+  // The old session id is dead server-side, not just forgotten by the browser.
+  const stale = await fetch(`${server.base}/api/messages`, { headers: { Cookie: `${afterLogin.name}=${afterLogin.value}` } });
+  assert.equal(stale.status, 401);
+  await context.close();
+});
+
+test('an inspector sees the audit trail, including the failed and successful logins', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, server.base, 'inspector', server.passwords.inspector);
+  await page.waitForURL(`${server.base}/`, { timeout: 10_000 });
+  const audit = await page.locator('#audit').innerText();
+  assert.match(audit, /login_failed/);
+  assert.match(audit, /user:engineer/);
+  assert.doesNotMatch(audit, /not-the-password/);
+  await context.close();
+});

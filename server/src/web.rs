@@ -1,0 +1,71 @@
+//! The web console: the Leptos app (SSR + hydration), its server functions, and two plain
+//! routes, `GET /health` and `GET /api/messages`.
+//!
+//! Layers, outermost first: security headers, the same-origin check for state-changing
+//! requests ([`origin`]), then sessions ([`session`]). Server functions additionally check the
+//! session's role and CSRF token (see `app::auth`).
+
+mod api;
+mod assets;
+mod origin;
+mod session;
+
+use app::{shell, App};
+use axum::{extract::FromRef, middleware, Router};
+use engine::store::Store;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::{future::Future, net::SocketAddr, path::PathBuf};
+
+/// Router state: Leptos needs its options, the plain API routes need the store.
+#[derive(Clone, FromRef)]
+pub struct WebState {
+    pub leptos_options: LeptosOptions,
+    pub store: Store,
+}
+
+/// Leptos options built in code, so the binary does not read Cargo.toml at run time.
+fn leptos_options(listen: SocketAddr, site_root: &std::path::Path) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("genobridge")
+        .site_root(site_root.to_string_lossy().as_ref())
+        .site_pkg_dir("pkg")
+        .site_addr(listen)
+        .build()
+}
+
+/// Everything but the listener: split out so tests can drive the router directly.
+pub async fn router(store: Store, listen: SocketAddr, site_root: PathBuf) -> std::io::Result<Router> {
+    let options = leptos_options(listen, &site_root);
+    let state = WebState { leptos_options: options.clone(), store: store.clone() };
+    let routes = generate_route_list(App);
+    let context_store = store.clone();
+    let app = Router::new()
+        .merge(api::routes())
+        .merge(assets::wasm_alias(&site_root))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(context_store.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<WebState, _>(shell))
+        .with_state(state);
+    let app = session::layer(app, &store, listen).await?;
+    Ok(app
+        .layer(middleware::from_fn(origin::same_origin))
+        .layer(middleware::from_fn(assets::security_headers)))
+}
+
+/// Serves the console on `listen` until `shutdown` resolves.
+pub async fn serve(
+    store: Store,
+    listen: SocketAddr,
+    site_root: PathBuf,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(store, listen, site_root).await?;
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    tracing::info!("web console listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
