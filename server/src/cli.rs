@@ -4,7 +4,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use engine::{
     config::Config,
-    formats,
+    formats::{self, vcf::Assembly},
     messages::{self, Envelope},
     report::{build_report, Selection},
     store::{AuditVerification, Order, Store},
@@ -42,6 +42,9 @@ enum Command {
         /// The sample column to report, when the VCF has several.
         #[arg(long)]
         sample: Option<String>,
+        /// GRCh37 or GRCh38, for VCFs whose header does not say.
+        #[arg(long, value_parser = ["GRCh37", "GRCh38"])]
+        assembly: Option<String>,
         path: PathBuf,
     },
     /// Audit log commands.
@@ -84,7 +87,7 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
             println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
             Ok(0)
         }
-        Command::Convert { to, order, sample, path } => convert(to, order, sample, path),
+        Command::Convert { to, order, sample, assembly, path } => convert(to, order, sample, assembly, path),
         Command::Audit { command: AuditCommand::Verify, database_url, config } => {
             let url = match database_url {
                 Some(u) => u,
@@ -105,7 +108,8 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
     }
 }
 
-fn convert(to: Target, order: Option<PathBuf>, sample: Option<String>, path: PathBuf) -> Result<i32, String> {
+fn convert(to: Target, order: Option<PathBuf>, sample: Option<String>, assembly: Option<String>, path: PathBuf) -> Result<i32, String> {
+    let assembly = assembly.map(|a| if a == "GRCh37" { Assembly::GRCh37 } else { Assembly::GRCh38 });
     let order: Order = match order {
         Some(p) => {
             let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?;
@@ -118,7 +122,7 @@ fn convert(to: Target, order: Option<PathBuf>, sample: Option<String>, path: Pat
     };
     let selection = Selection::default();
     let progress = crate::progress::Progress::new();
-    let report = build_report(&path, sample.as_deref(), None, &selection, |r, v, x| progress.update(r, v, x)).map_err(|e| e.to_string())?;
+    let report = build_report(&path, sample.as_deref(), assembly, &selection, |r, v, x| progress.update(r, v, x)).map_err(|e| e.to_string())?;
     progress.finish();
     for r in &report.rejected {
         eprintln!("{}: line {}: rejected: {}", path.display(), r.line, r.reason);
