@@ -52,8 +52,9 @@ export async function startServer({ ehrPort }) {
     `port = ${ehrPort}`,
     'timeout_ms = 3000',
     'max_attempts = 3',
+    // No fixtures_dir: with one, --demo would copy the run and the VCF itself; the test drops
+    // them into the watched folders instead, so it exercises the watcher like a sequencer would.
     '[demo]',
-    `fixtures_dir = "${fixturesDir()}"`,
     'ehr_listener = false',
     '',
   ].join('\n'));
