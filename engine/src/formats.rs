@@ -17,8 +17,16 @@ pub struct FormatError {
 }
 
 impl FormatError {
-    pub fn new(file: impl Into<PathBuf>, location: Option<String>, reason: impl Into<String>) -> Self {
-        FormatError { file: file.into(), location, reason: reason.into() }
+    pub fn new(
+        file: impl Into<PathBuf>,
+        location: Option<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        FormatError {
+            file: file.into(),
+            location,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -46,13 +54,25 @@ pub fn detect(path: &Path) -> Result<Detected, FormatError> {
         if illumina::looks_like_run_folder(path) {
             return Ok(Detected::IlluminaRunFolder);
         }
-        return Err(FormatError::new(path, None, "a folder, but not an Illumina run folder (no RunInfo.xml or RunParameters.xml)"));
+        return Err(FormatError::new(
+            path,
+            None,
+            "a folder, but not an Illumina run folder (no RunInfo.xml or RunParameters.xml)",
+        ));
     }
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_ascii_lowercase();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     if name.ends_with(".vcf") || name.ends_with(".vcf.gz") || name.ends_with(".vcf.bgz") {
         return Ok(Detected::Vcf);
     }
-    Err(FormatError::new(path, None, "unknown format: expected an Illumina run folder or a .vcf/.vcf.gz file"))
+    Err(FormatError::new(
+        path,
+        None,
+        "unknown format: expected an Illumina run folder or a .vcf/.vcf.gz file",
+    ))
 }
 
 /// Parses any supported input into a JSON record tree (for `genobridge parse`).
@@ -61,7 +81,9 @@ pub fn parse_to_json(path: &Path) -> Result<serde_json::Value, FormatError> {
         Detected::IlluminaRunFolder => {
             let run = illumina::read_run_folder(path)?;
             let completion = illumina::completion(path);
-            Ok(serde_json::json!({ "format": "illumina-run-folder", "completion": completion, "run": run }))
+            Ok(
+                serde_json::json!({ "format": "illumina-run-folder", "completion": completion, "run": run }),
+            )
         }
         Detected::Vcf => {
             let summary = vcf::summarize(path)?;
@@ -72,10 +94,15 @@ pub fn parse_to_json(path: &Path) -> Result<serde_json::Value, FormatError> {
 
 /// Reads a whole small text file (XML, CSV), naming the file and the reason on failure.
 pub fn read_text(path: &Path) -> Result<String, FormatError> {
-    let bytes = std::fs::read(path).map_err(|e| FormatError::new(path, None, format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| FormatError::new(path, None, format!("cannot read: {e}")))?;
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
-        FormatError::new(path, Some(format!("line {line}")), "not valid UTF-8 (wrong encoding?)")
+        FormatError::new(
+            path,
+            Some(format!("line {line}")),
+            "not valid UTF-8 (wrong encoding?)",
+        )
     })
 }

@@ -5,7 +5,11 @@ pub mod codes;
 pub mod fhir;
 pub mod lri;
 
-use crate::{formats::vcf::{ClinicalSignificance, Zygosity}, report::Report, store::Order};
+use crate::{
+    formats::vcf::{ClinicalSignificance, Zygosity},
+    report::Report,
+    store::Order,
+};
 use codes::Code;
 
 /// Who sends, and when: the parts of a message that are not in the report or order.
@@ -78,8 +82,11 @@ pub fn assembly_code(a: crate::formats::vcf::Assembly) -> Code {
 
 /// The RefSeq NC_ accession of a chromosome in an assembly.
 pub fn refseq(chrom: &str, a: crate::formats::vcf::Assembly) -> Option<&'static str> {
-    codes::REFSEQ.iter().find(|(c, _, _)| *c == chrom).map(|(_, g37, g38)| match a {
-        crate::formats::vcf::Assembly::GRCh37 => *g37,
-        crate::formats::vcf::Assembly::GRCh38 => *g38,
-    })
+    codes::REFSEQ
+        .iter()
+        .find(|(c, _, _)| *c == chrom)
+        .map(|(_, g37, g38)| match a {
+            crate::formats::vcf::Assembly::GRCh37 => *g37,
+            crate::formats::vcf::Assembly::GRCh38 => *g38,
+        })
 }

@@ -39,23 +39,44 @@ pub fn build_report(
     let sample_id = match (sample, samples.as_slice()) {
         (Some(s), names) if names.iter().any(|n| n == s) => s.to_string(),
         (Some(s), _) => {
-            return Err(FormatError::new(path, Some("#CHROM line".into()), format!("sample {s:?} is not in this VCF (it has {samples:?})")))
+            return Err(FormatError::new(
+                path,
+                Some("#CHROM line".into()),
+                format!("sample {s:?} is not in this VCF (it has {samples:?})"),
+            ))
         }
         (None, [one]) => one.clone(),
-        (None, []) => return Err(FormatError::new(path, Some("#CHROM line".into()), "no sample column: a report needs a genotype")),
+        (None, []) => {
+            return Err(FormatError::new(
+                path,
+                Some("#CHROM line".into()),
+                "no sample column: a report needs a genotype",
+            ))
+        }
         (None, _) => {
-            return Err(FormatError::new(path, Some("#CHROM line".into()), format!("{} samples; name the one to report", samples.len())))
+            return Err(FormatError::new(
+                path,
+                Some("#CHROM line".into()),
+                format!("{} samples; name the one to report", samples.len()),
+            ))
         }
     };
     if samples.first() != Some(&sample_id) {
-        return Err(FormatError::new(path, Some("#CHROM line".into()), "only the first sample column can be reported yet"));
+        return Err(FormatError::new(
+            path,
+            Some("#CHROM line".into()),
+            "only the first sample column can be reported yet",
+        ));
     }
     let assembly = reader.assembly().or(default_assembly).ok_or_else(|| {
         FormatError::new(path, Some("header".into()), "cannot tell GRCh37 from GRCh38 (no ##reference or known contig lengths); configure the assembly")
     })?;
     let mut report = Report {
         sample_id,
-        source_file: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        source_file: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         assembly,
         variants: Vec::new(),
         rejected: Vec::new(),
@@ -77,7 +98,11 @@ pub fn build_report(
             }
             VcfItem::Rejected(r) => report.rejected.push(r),
         }
-        progress(report.records_read, report.variants.len() as u64, report.rejected.len() as u64);
+        progress(
+            report.records_read,
+            report.variants.len() as u64,
+            report.rejected.len() as u64,
+        );
     }
     Ok(report)
 }

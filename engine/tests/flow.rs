@@ -10,7 +10,11 @@ use engine::{
     report::Selection,
     store::{AuditVerification, Order},
 };
-use std::{path::Path, sync::{Arc, Mutex}, time::Duration};
+use std::{
+    path::Path,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 /// An EHR stand-in on 127.0.0.1 that answers with `code` and keeps what it received.
 async fn ehr(code: &'static str) -> (u16, Arc<Mutex<Vec<String>>>) {
@@ -20,7 +24,11 @@ async fn ehr(code: &'static str) -> (u16, Arc<Mutex<Vec<String>>>) {
     let keep = seen.clone();
     tokio::spawn(mllp::serve(listener, move |msg| {
         keep.lock().unwrap().push(msg.clone());
-        let text = if code == "AA" { "" } else { "PID-3 unknown patient" };
+        let text = if code == "AA" {
+            ""
+        } else {
+            "PID-3 unknown patient"
+        };
         Box::pin(async move { ack::build_ack(&msg, code, text, "EHRACK") })
     }));
     (port, seen)
@@ -32,8 +40,19 @@ fn config(root: &Path, port: u16) -> Config {
         listen: "127.0.0.1:0".into(),
         site_root: root.join("site"),
         data_dir: root.join("data"),
-        watch: WatchConfig { runs_dir: root.join("runs"), vcf_dir: root.join("vcf"), poll_interval_ms: 50, settle_ms: 0 },
-        lri_destination: Some(MllpDestination { host: "127.0.0.1".into(), port, timeout_ms: 2000, max_attempts: 2, backoff_ms: 10 }),
+        watch: WatchConfig {
+            runs_dir: root.join("runs"),
+            vcf_dir: root.join("vcf"),
+            poll_interval_ms: 50,
+            settle_ms: 0,
+        },
+        lri_destination: Some(MllpDestination {
+            host: "127.0.0.1".into(),
+            port,
+            timeout_ms: 2000,
+            max_attempts: 2,
+            backoff_ms: 10,
+        }),
         selection: Selection::default(),
         demo: DemoConfig::default(),
     }
@@ -65,7 +84,11 @@ async fn wait_for_status(db: &TestDb, id: i64, want: &str) -> engine::store::Mes
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    panic!("{}: message {id} never reached {want}: {:?}", db.backend, db.store.message(id).await.unwrap());
+    panic!(
+        "{}: message {id} never reached {want}: {:?}",
+        db.backend,
+        db.store.message(id).await.unwrap()
+    );
 }
 
 #[tokio::test]
@@ -78,26 +101,56 @@ async fn run_completion_is_detected_once_across_restarts() {
         let dst = cfg.watch.runs_dir.join("20231108_LH00188_0028_B22F52TLT3");
         std::fs::create_dir_all(&dst).unwrap();
         // Stage 1: the instrument is still writing; RTAComplete.txt is there, CopyComplete.txt is not.
-        for f in ["RunInfo.xml", "RunParameters.xml", "SampleSheet.csv", "RTAComplete.txt", "RunCompletionStatus.xml"] {
+        for f in [
+            "RunInfo.xml",
+            "RunParameters.xml",
+            "SampleSheet.csv",
+            "RTAComplete.txt",
+            "RunCompletionStatus.xml",
+        ] {
             std::fs::copy(src.join(f), dst.join(f)).unwrap();
         }
         let engine = Engine::new(db.store.clone(), cfg.clone());
         let mut state = Default::default();
         engine.scan_once(&mut state).await;
-        assert!(db.store.list_runs().await.unwrap().is_empty(), "{}: recorded before CopyComplete.txt", db.backend);
+        assert!(
+            db.store.list_runs().await.unwrap().is_empty(),
+            "{}: recorded before CopyComplete.txt",
+            db.backend
+        );
         // Stage 2: the copy finishes.
         std::fs::copy(src.join("CopyComplete.txt"), dst.join("CopyComplete.txt")).unwrap();
         engine.scan_once(&mut state).await;
         let runs = db.store.list_runs().await.unwrap();
         assert_eq!(runs.len(), 1);
-        assert_eq!((runs[0].flowcell.as_str(), runs[0].platform.as_str()), ("22F52TLT3", "NovaSeq X"));
+        assert_eq!(
+            (runs[0].flowcell.as_str(), runs[0].platform.as_str()),
+            ("22F52TLT3", "NovaSeq X")
+        );
         // A restarted engine (fresh memory) scans again: still one run, one audit event.
         let engine2 = Engine::new(db.store.clone(), cfg.clone());
         engine2.scan_once(&mut Default::default()).await;
         assert_eq!(db.store.list_runs().await.unwrap().len(), 1);
-        let events = db.store.audit_for("run", "20231108_LH00188_0028_B22F52TLT3").await.unwrap();
-        assert_eq!(events.iter().filter(|e| e.action == "run.completed").count(), 1, "{}", db.backend);
-        assert!(!db.store.audit_for("sample", "ACC13169A1").await.unwrap().is_empty());
+        let events = db
+            .store
+            .audit_for("run", "20231108_LH00188_0028_B22F52TLT3")
+            .await
+            .unwrap();
+        assert_eq!(
+            events
+                .iter()
+                .filter(|e| e.action == "run.completed")
+                .count(),
+            1,
+            "{}",
+            db.backend
+        );
+        assert!(!db
+            .store
+            .audit_for("sample", "ACC13169A1")
+            .await
+            .unwrap()
+            .is_empty());
         db.cleanup().await;
     }
 }
@@ -111,24 +164,53 @@ async fn vcf_becomes_an_lri_message_delivered_over_mllp() {
         db.store.insert_order(&order()).await.unwrap();
         let engine = Engine::new(db.store.clone(), cfg);
         let outcome = process_vcf(&engine, &fixture("vcf/NB6TK328_filtered.vcf")).await;
-        let VcfOutcome::Reported { messages, .. } = outcome else { panic!("{}: {outcome:?}", db.backend) };
+        let VcfOutcome::Reported { messages, .. } = outcome else {
+            panic!("{}: {outcome:?}", db.backend)
+        };
         assert_eq!(messages.len(), 2);
         let lri = wait_for_status(&db, messages[0], "delivered").await;
-        assert_eq!((lri.kind.as_str(), lri.ack_code.as_deref(), lri.attempts), ("lri", Some("AA"), 1));
+        assert_eq!(
+            (lri.kind.as_str(), lri.ack_code.as_deref(), lri.attempts),
+            ("lri", Some("AA"), 1)
+        );
         let got = seen.lock().unwrap().clone();
         assert_eq!(got.len(), 1);
         let msg = hl7_parser::Message::parse(&got[0]).unwrap();
         assert_eq!(msg.query("MSH.10").unwrap().raw_value(), lri.control_id);
         assert_eq!(msg.query("PID.3.1").unwrap().raw_value(), "SYN-9");
         let fhir = db.store.message(messages[1]).await.unwrap().unwrap();
-        assert_eq!((fhir.kind.as_str(), fhir.status.as_str()), ("fhir", "pending"));
+        assert_eq!(
+            (fhir.kind.as_str(), fhir.status.as_str()),
+            ("fhir", "pending")
+        );
         // The same file again is not reported twice.
-        assert_eq!(process_vcf(&engine, &fixture("vcf/NB6TK328_filtered.vcf")).await, VcfOutcome::AlreadyReported);
-        let actions: Vec<String> = db.store.audit_for("sample", "NB6TK328").await.unwrap().into_iter().map(|e| e.action).collect();
-        for a in ["report.created", "message.created", "message.delivery_attempt"] {
-            assert!(actions.iter().any(|x| x == a), "{}: no {a} in {actions:?}", db.backend);
+        assert_eq!(
+            process_vcf(&engine, &fixture("vcf/NB6TK328_filtered.vcf")).await,
+            VcfOutcome::AlreadyReported
+        );
+        let actions: Vec<String> = db
+            .store
+            .audit_for("sample", "NB6TK328")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        for a in [
+            "report.created",
+            "message.created",
+            "message.delivery_attempt",
+        ] {
+            assert!(
+                actions.iter().any(|x| x == a),
+                "{}: no {a} in {actions:?}",
+                db.backend
+            );
         }
-        assert!(matches!(db.store.verify_audit().await.unwrap(), AuditVerification::Intact { .. }));
+        assert!(matches!(
+            db.store.verify_audit().await.unwrap(),
+            AuditVerification::Intact { .. }
+        ));
         db.cleanup().await;
     }
 }
@@ -140,7 +222,11 @@ async fn an_ae_ack_marks_the_message_failed_with_the_reason() {
     let tmp = tempfile::tempdir().unwrap();
     db.store.insert_order(&order()).await.unwrap();
     let engine = Engine::new(db.store.clone(), config(tmp.path(), port));
-    let VcfOutcome::Reported { messages, .. } = process_vcf(&engine, &fixture("vcf/NB6TK328_filtered.vcf")).await else { panic!() };
+    let VcfOutcome::Reported { messages, .. } =
+        process_vcf(&engine, &fixture("vcf/NB6TK328_filtered.vcf")).await
+    else {
+        panic!()
+    };
     let m = wait_for_status(&db, messages[0], "failed").await;
     assert_eq!(m.ack_code.as_deref(), Some("AE"));
     assert_eq!(m.last_error.as_deref(), Some("PID-3 unknown patient"));
@@ -152,11 +238,21 @@ async fn an_ae_ack_marks_the_message_failed_with_the_reason() {
 async fn an_unreachable_ehr_is_retried_then_failed() {
     let db = TestDb::sqlite().await;
     // A port with nothing listening: bind, take the port, close.
-    let port = { std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port() };
+    let port = {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
     let tmp = tempfile::tempdir().unwrap();
     db.store.insert_order(&order()).await.unwrap();
     let engine = Engine::new(db.store.clone(), config(tmp.path(), port));
-    let VcfOutcome::Reported { messages, .. } = process_vcf(&engine, &fixture("vcf/NB6TK328_filtered.vcf")).await else { panic!() };
+    let VcfOutcome::Reported { messages, .. } =
+        process_vcf(&engine, &fixture("vcf/NB6TK328_filtered.vcf")).await
+    else {
+        panic!()
+    };
     let m = wait_for_status(&db, messages[0], "failed").await;
     assert_eq!(m.attempts, 2);
     assert!(m.last_error.unwrap().contains("gave up after 2 attempts"));
@@ -168,13 +264,27 @@ async fn a_report_without_an_order_waits_and_bad_files_are_quarantined() {
     let tmp = tempfile::tempdir().unwrap();
     let engine = Engine::new(db.store.clone(), config(tmp.path(), 1));
     let outcome = process_vcf(&engine, &fixture("vcf/NB6TK328_filtered.vcf")).await;
-    assert!(matches!(outcome, VcfOutcome::NeedsOrder { .. }), "{outcome:?}");
-    assert_eq!(db.store.list_reports().await.unwrap()[0].status, "needs_order");
-    assert!(db.store.list_messages(10).await.unwrap().is_empty(), "never sent with empty patient fields");
+    assert!(
+        matches!(outcome, VcfOutcome::NeedsOrder { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        db.store.list_reports().await.unwrap()[0].status,
+        "needs_order"
+    );
+    assert!(
+        db.store.list_messages(10).await.unwrap().is_empty(),
+        "never sent with empty patient fields"
+    );
     let bad = tmp.path().join("broken.vcf");
     std::fs::write(&bad, "##fileformat=VCFv4.2\n").unwrap();
-    let VcfOutcome::Quarantined { reason } = process_vcf(&engine, &bad).await else { panic!() };
-    assert!(reason.contains("broken.vcf") && reason.contains("#CHROM"), "{reason}");
+    let VcfOutcome::Quarantined { reason } = process_vcf(&engine, &bad).await else {
+        panic!()
+    };
+    assert!(
+        reason.contains("broken.vcf") && reason.contains("#CHROM"),
+        "{reason}"
+    );
     let q = db.store.list_quarantine().await.unwrap();
     assert_eq!(q.len(), 1);
     assert!(q[0].source.ends_with("broken.vcf"));

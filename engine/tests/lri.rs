@@ -24,7 +24,14 @@ fn order() -> Order {
 }
 
 fn oru() -> String {
-    let r = build_report(&fixture("vcf/NB6TK328_filtered.vcf"), None, None, &Selection::default(), |_, _, _| {}).unwrap();
+    let r = build_report(
+        &fixture("vcf/NB6TK328_filtered.vcf"),
+        None,
+        None,
+        &Selection::default(),
+        |_, _, _| {},
+    )
+    .unwrap();
     lri::build_oru(&r, &order(), &Envelope::new("CTRL-1"))
 }
 
@@ -46,8 +53,16 @@ fn patient_fields_are_escaped_and_round_trip() {
     let text = oru();
     let msg = hl7_parser::Message::parse(&text).unwrap();
     let sep = msg.separators;
-    assert_eq!(sep.decode(msg.query("PID.5.1").unwrap().raw_value()).to_string(), "O'Test|Pipe^Caret");
-    assert_eq!(sep.decode(msg.query("PID.5.2").unwrap().raw_value()).to_string(), "Amp&Tilde~Back\\slash");
+    assert_eq!(
+        sep.decode(msg.query("PID.5.1").unwrap().raw_value())
+            .to_string(),
+        "O'Test|Pipe^Caret"
+    );
+    assert_eq!(
+        sep.decode(msg.query("PID.5.2").unwrap().raw_value())
+            .to_string(),
+        "Amp&Tilde~Back\\slash"
+    );
     assert_eq!(msg.query("PID.7").unwrap().raw_value(), "19800229");
 }
 
@@ -56,18 +71,37 @@ fn each_variant_is_its_own_obx_group() {
     let text = oru();
     let msg = hl7_parser::Message::parse(&text).unwrap();
     let obx: Vec<_> = msg.segments().filter(|s| s.name == "OBX").collect();
-    let field = |s: &hl7_parser::message::Segment, n: usize| s.field(n).map(|f| f.raw_value().to_string()).unwrap_or_default();
+    let field = |s: &hl7_parser::message::Segment, n: usize| {
+        s.field(n)
+            .map(|f| f.raw_value().to_string())
+            .unwrap_or_default()
+    };
     // OBX-1 counts 1..n.
     for (i, s) in obx.iter().enumerate() {
         assert_eq!(field(s, 1), (i + 1).to_string());
     }
     let groups: std::collections::BTreeSet<String> = obx.iter().map(|s| field(s, 4)).collect();
-    assert_eq!(groups, ["2", "3", "4", "5", "6"].iter().map(|s| s.to_string()).collect());
+    assert_eq!(
+        groups,
+        ["2", "3", "4", "5", "6"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    );
     let group2: Vec<_> = obx.iter().filter(|s| field(s, 4) == "2").collect();
-    let by_code = |code: &str| group2.iter().find(|s| field(s, 3).starts_with(&format!("{code}^"))).map(|s| field(s, 5)).unwrap_or_else(|| panic!("no {code} in group 2"));
+    let by_code = |code: &str| {
+        group2
+            .iter()
+            .find(|s| field(s, 3).starts_with(&format!("{code}^")))
+            .map(|s| field(s, 5))
+            .unwrap_or_else(|| panic!("no {code} in group 2"))
+    };
     assert_eq!(by_code("69548-6"), "LA9633-4^Present^LN");
     assert_eq!(by_code("48018-6"), "APC^APC^HGNC");
-    assert_eq!(by_code("48004-6"), "ENST00000508376.6:c.5465T>A^ENST00000508376.6:c.5465T>A^HGVS");
+    assert_eq!(
+        by_code("48004-6"),
+        "ENST00000508376.6:c.5465T>A^ENST00000508376.6:c.5465T>A^HGVS"
+    );
     assert_eq!(by_code("48005-3"), "p.Val1822Asp^p.Val1822Asp^HGVS");
     assert_eq!(by_code("48013-7"), "NC_000005.10^NC_000005.10^RefSeq-G");
     assert_eq!(by_code("62374-4"), "LA26806-2^GRCh38^LN");

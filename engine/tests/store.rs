@@ -9,14 +9,26 @@ use serde_json::json;
 async fn users_are_argon2id_and_verify() {
     for db in TestDb::both().await {
         let s = &db.store;
-        s.create_user("eng", "correct horse", Role::Engineer).await.unwrap();
-        let u = s.verify_login("eng", "correct horse").await.unwrap().expect(db.backend);
+        s.create_user("eng", "correct horse", Role::Engineer)
+            .await
+            .unwrap();
+        let u = s
+            .verify_login("eng", "correct horse")
+            .await
+            .unwrap()
+            .expect(db.backend);
         assert_eq!(u.role, Role::Engineer);
         assert!(s.verify_login("eng", "wrong").await.unwrap().is_none());
         assert!(s.verify_login("nobody", "x").await.unwrap().is_none());
         let hash: String = match s.db() {
-            engine::store::Db::Sqlite(p) => sqlx::query_scalar("SELECT password_hash FROM users").fetch_one(p).await.unwrap(),
-            engine::store::Db::Postgres(p) => sqlx::query_scalar("SELECT password_hash FROM users").fetch_one(p).await.unwrap(),
+            engine::store::Db::Sqlite(p) => sqlx::query_scalar("SELECT password_hash FROM users")
+                .fetch_one(p)
+                .await
+                .unwrap(),
+            engine::store::Db::Postgres(p) => sqlx::query_scalar("SELECT password_hash FROM users")
+                .fetch_one(p)
+                .await
+                .unwrap(),
         };
         assert!(hash.starts_with("$argon2id$"), "{hash}");
         db.cleanup().await;
@@ -25,11 +37,20 @@ async fn users_are_argon2id_and_verify() {
 
 #[tokio::test]
 async fn a_run_is_recorded_once() {
-    let run = illumina::read_run_folder(&fixture("illumina/20231108_LH00188_0028_B22F52TLT3")).unwrap();
+    let run =
+        illumina::read_run_folder(&fixture("illumina/20231108_LH00188_0028_B22F52TLT3")).unwrap();
     for db in TestDb::both().await {
         let s = &db.store;
-        assert!(s.insert_run(&run, "/x").await.unwrap().is_some(), "{}", db.backend);
-        assert!(s.insert_run(&run, "/x").await.unwrap().is_none(), "{}", db.backend);
+        assert!(
+            s.insert_run(&run, "/x").await.unwrap().is_some(),
+            "{}",
+            db.backend
+        );
+        assert!(
+            s.insert_run(&run, "/x").await.unwrap().is_none(),
+            "{}",
+            db.backend
+        );
         let runs = s.list_runs().await.unwrap();
         assert_eq!(runs.len(), 1);
         assert_eq!(runs[0].flowcell, "22F52TLT3");
@@ -43,11 +64,24 @@ async fn audit_chain_verifies_and_names_a_tampered_event() {
     for db in TestDb::both().await {
         let s = &db.store;
         for i in 0..5 {
-            s.append_audit(NewAuditEvent::system("test.event", "run", &format!("R{i}"), json!({ "i": i }))).await.unwrap();
+            s.append_audit(NewAuditEvent::system(
+                "test.event",
+                "run",
+                &format!("R{i}"),
+                json!({ "i": i }),
+            ))
+            .await
+            .unwrap();
         }
-        assert_eq!(s.verify_audit().await.unwrap(), AuditVerification::Intact { events: 5 });
+        assert_eq!(
+            s.verify_audit().await.unwrap(),
+            AuditVerification::Intact { events: 5 }
+        );
         let events = s.recent_audit(10).await.unwrap();
-        assert_eq!(events[0].prev_hash, events[1].hash, "each event carries the previous hash");
+        assert_eq!(
+            events[0].prev_hash, events[1].hash,
+            "each event carries the previous hash"
+        );
         // The database refuses edits…
         let update = "UPDATE audit_events SET detail = '{\"i\":99}' WHERE id = 3";
         let refused = match s.db() {
@@ -58,11 +92,17 @@ async fn audit_chain_verifies_and_names_a_tampered_event() {
         // …and if someone with DBA rights bypasses that, verification names the event.
         match s.db() {
             engine::store::Db::Sqlite(p) => {
-                sqlx::query("DROP TRIGGER audit_events_no_update").execute(p).await.unwrap();
+                sqlx::query("DROP TRIGGER audit_events_no_update")
+                    .execute(p)
+                    .await
+                    .unwrap();
                 sqlx::query(update).execute(p).await.unwrap();
             }
             engine::store::Db::Postgres(p) => {
-                sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change").execute(p).await.unwrap();
+                sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_change")
+                    .execute(p)
+                    .await
+                    .unwrap();
                 sqlx::query(update).execute(p).await.unwrap();
             }
         }
@@ -86,14 +126,25 @@ async fn concurrent_appends_from_two_postgres_nodes_keep_one_chain() {
     for (n, store) in [db.store.clone(), other.clone()].into_iter().enumerate() {
         tasks.push(tokio::spawn(async move {
             for i in 0..25 {
-                store.append_audit(NewAuditEvent::system("node.event", "run", &format!("n{n}-{i}"), json!({}))).await.unwrap();
+                store
+                    .append_audit(NewAuditEvent::system(
+                        "node.event",
+                        "run",
+                        &format!("n{n}-{i}"),
+                        json!({}),
+                    ))
+                    .await
+                    .unwrap();
             }
         }));
     }
     for t in tasks {
         t.await.unwrap();
     }
-    assert_eq!(db.store.verify_audit().await.unwrap(), AuditVerification::Intact { events: 50 });
+    assert_eq!(
+        db.store.verify_audit().await.unwrap(),
+        AuditVerification::Intact { events: 50 }
+    );
     if let engine::store::Db::Postgres(p) = other.db() {
         p.close().await;
     }

@@ -5,14 +5,29 @@ use engine::report::{build_report, Selection};
 
 #[test]
 fn snpeff_panel_gives_five_annotated_variants() {
-    let r = build_report(&fixture("vcf/NB6TK328_filtered.vcf"), None, None, &Selection::default(), |_, _, _| {}).unwrap();
+    let r = build_report(
+        &fixture("vcf/NB6TK328_filtered.vcf"),
+        None,
+        None,
+        &Selection::default(),
+        |_, _, _| {},
+    )
+    .unwrap();
     assert_eq!(r.sample_id, "NB6TK328");
     assert_eq!(r.assembly, Assembly::GRCh38);
     assert_eq!(r.records_read, 5);
     assert_eq!(r.variants.len(), 5);
     assert!(r.rejected.is_empty());
     let apc = &r.variants[0];
-    assert_eq!((apc.chromosome(), apc.pos, apc.ref_allele.as_str(), apc.alt_allele.as_str()), ("5", 112841059, "T", "A"));
+    assert_eq!(
+        (
+            apc.chromosome(),
+            apc.pos,
+            apc.ref_allele.as_str(),
+            apc.alt_allele.as_str()
+        ),
+        ("5", 112841059, "T", "A")
+    );
     let ann = apc.annotation.as_ref().unwrap();
     assert_eq!(ann.gene_symbol.as_deref(), Some("APC"));
     assert_eq!(ann.c_hgvs.as_deref(), Some("c.5465T>A"));
@@ -30,24 +45,46 @@ fn snpeff_panel_gives_five_annotated_variants() {
 #[test]
 fn invalid_records_are_rejected_with_line_and_reason() {
     let s = vcf::summarize(&fixture("vcf/vcf_example1.vcf")).unwrap();
-    let reasons: Vec<(u64, &str)> = s.rejected.iter().map(|r| (r.line, r.reason.as_str())).collect();
-    let find = |line: u64| reasons.iter().find(|(l, _)| *l == line).map(|(_, r)| *r).unwrap_or_else(|| panic!("line {line} not rejected: {reasons:?}"));
+    let reasons: Vec<(u64, &str)> = s
+        .rejected
+        .iter()
+        .map(|r| (r.line, r.reason.as_str()))
+        .collect();
+    let find = |line: u64| {
+        reasons
+            .iter()
+            .find(|(l, _)| *l == line)
+            .map(|(_, r)| *r)
+            .unwrap_or_else(|| panic!("line {line} not rejected: {reasons:?}"))
+    };
     assert!(find(4).contains("REF"), "{}", find(4));
     assert!(find(5).contains("REF"), "{}", find(5));
-    assert!(find(8).contains("REF") || find(8).contains("not a valid VCF record"), "{}", find(8));
+    assert!(
+        find(8).contains("REF") || find(8).contains("not a valid VCF record"),
+        "{}",
+        find(8)
+    );
     assert!(find(10).contains("not called"), "{}", find(10));
     assert!(find(11).contains("not called"), "{}", find(11));
     assert!(find(9).contains("no GT"), "{}", find(9));
     assert!(find(12).contains("symbolic"), "{}", find(12));
     // Nothing invalid slipped into the variants.
-    assert!(s.variants.iter().all(|v| !v.alt_allele.starts_with('<') && !v.ref_allele.is_empty() && v.ref_allele != "."));
+    assert!(s.variants.iter().all(|v| !v.alt_allele.starts_with('<')
+        && !v.ref_allele.is_empty()
+        && v.ref_allele != "."));
     assert!(s.variants.iter().any(|v| v.pos == 400));
 }
 
 #[test]
 fn duplicate_header_definitions_are_repaired_with_a_warning() {
     let s = vcf::summarize(&fixture("vcf/snpEff.vcf")).unwrap();
-    assert!(s.header_warnings.iter().any(|w| w.contains("duplicate INFO ID: CLNSIG")), "{:?}", s.header_warnings);
+    assert!(
+        s.header_warnings
+            .iter()
+            .any(|w| w.contains("duplicate INFO ID: CLNSIG")),
+        "{:?}",
+        s.header_warnings
+    );
     assert!(s.records_read > 0);
 }
 
@@ -58,7 +95,14 @@ fn bgzipped_vcf_reads_like_plain() {
     assert_eq!(plain.records_read, gz.records_read);
     assert!(!gz.variants.is_empty());
     // The two fixture files differ only in header lines, so compare without line numbers.
-    let strip = |vs: Vec<vcf::Variant>| vs.into_iter().map(|mut v| { v.line = 0; v }).collect::<Vec<_>>();
+    let strip = |vs: Vec<vcf::Variant>| {
+        vs.into_iter()
+            .map(|mut v| {
+                v.line = 0;
+                v
+            })
+            .collect::<Vec<_>>()
+    };
     assert_eq!(strip(plain.variants), strip(gz.variants));
 }
 
@@ -66,19 +110,42 @@ fn bgzipped_vcf_reads_like_plain() {
 fn truncated_header_and_empty_file_fail_as_a_whole() {
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("cut.vcf");
-    std::fs::write(&p, "##fileformat=VCFv4.2\n##INFO=<ID=DP,Number=1,Type=Integer,Description=\"x\">\n").unwrap();
+    std::fs::write(
+        &p,
+        "##fileformat=VCFv4.2\n##INFO=<ID=DP,Number=1,Type=Integer,Description=\"x\">\n",
+    )
+    .unwrap();
     let e = vcf::summarize(&p).unwrap_err().to_string();
-    assert!(e.contains("cut.vcf") && e.contains("before the #CHROM line"), "{e}");
+    assert!(
+        e.contains("cut.vcf") && e.contains("before the #CHROM line"),
+        "{e}"
+    );
     std::fs::write(&p, "").unwrap();
-    assert!(vcf::summarize(&p).unwrap_err().to_string().contains("empty file"));
+    assert!(vcf::summarize(&p)
+        .unwrap_err()
+        .to_string()
+        .contains("empty file"));
     std::fs::write(&p, "hello\n").unwrap();
-    assert!(vcf::summarize(&p).unwrap_err().to_string().contains("line 1"));
+    assert!(vcf::summarize(&p)
+        .unwrap_err()
+        .to_string()
+        .contains("line 1"));
 }
 
 #[test]
 fn a_sample_that_is_not_in_the_file_is_refused() {
-    let e = build_report(&fixture("vcf/NB6TK328_filtered.vcf"), Some("NOPE"), None, &Selection::default(), |_, _, _| {}).unwrap_err();
-    assert!(e.to_string().contains("sample \"NOPE\" is not in this VCF"), "{e}");
+    let e = build_report(
+        &fixture("vcf/NB6TK328_filtered.vcf"),
+        Some("NOPE"),
+        None,
+        &Selection::default(),
+        |_, _, _| {},
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("sample \"NOPE\" is not in this VCF"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -94,5 +161,8 @@ fn vep_csq_fields_are_read_from_the_header_layout() {
     assert_eq!(a.c_hgvs.as_deref(), Some("c.5123C>A"));
     assert_eq!(a.p_hgvs.as_deref(), Some("p.Ala1708Glu"));
     assert!(v.genotype.as_ref().unwrap().phased);
-    assert_eq!(v.clinical_significance, Some(engine::formats::vcf::ClinicalSignificance::Pathogenic));
+    assert_eq!(
+        v.clinical_significance,
+        Some(engine::formats::vcf::ClinicalSignificance::Pathogenic)
+    );
 }

@@ -12,7 +12,11 @@ use engine::{
 use std::path::PathBuf;
 
 #[derive(Parser)]
-#[command(name = "genobridge", version, about = "Clinical genomics integration: instruments → LIMS → EHR")]
+#[command(
+    name = "genobridge",
+    version,
+    about = "Clinical genomics integration: instruments → LIMS → EHR"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -52,9 +56,14 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
         /// Database URL (default: the one in the config file, else .data/genobridge.db).
-        #[arg(long, env = "DATABASE_URL")]
+        #[arg(long, env = "DATABASE_URL", global = true)]
         database_url: Option<String>,
-        #[arg(long, env = "GENOBRIDGE_CONFIG", default_value = "genobridge.toml")]
+        #[arg(
+            long,
+            env = "GENOBRIDGE_CONFIG",
+            default_value = "genobridge.toml",
+            global = true
+        )]
         config: PathBuf,
     },
 }
@@ -72,7 +81,8 @@ enum Target {
 }
 
 pub fn load_config(path: &std::path::Path) -> Result<Config, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: cannot read the configuration: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read the configuration: {e}", path.display()))?;
     Config::from_toml(&text).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -84,14 +94,29 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
         }
         Command::Parse { path } => {
             let json = formats::parse_to_json(&path).map_err(|e| e.to_string())?;
-            println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json).unwrap_or_default()
+            );
             Ok(0)
         }
-        Command::Convert { to, order, sample, assembly, path } => convert(to, order, sample, assembly, path),
-        Command::Audit { command: AuditCommand::Verify, database_url, config } => {
+        Command::Convert {
+            to,
+            order,
+            sample,
+            assembly,
+            path,
+        } => convert(to, order, sample, assembly, path),
+        Command::Audit {
+            command: AuditCommand::Verify,
+            database_url,
+            config,
+        } => {
             let url = match database_url {
                 Some(u) => u,
-                None => load_config(&config).map(|c| c.database_url).unwrap_or_else(|_| "sqlite://.data/genobridge.db".into()),
+                None => load_config(&config)
+                    .map(|c| c.database_url)
+                    .unwrap_or_else(|_| "sqlite://.data/genobridge.db".into()),
             };
             let store = Store::open(&url).await.map_err(|e| format!("{url}: {e}"))?;
             match store.verify_audit().await.map_err(|e| e.to_string())? {
@@ -108,12 +133,32 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
     }
 }
 
-fn convert(to: Target, order: Option<PathBuf>, sample: Option<String>, assembly: Option<String>, path: PathBuf) -> Result<i32, String> {
-    let assembly = assembly.map(|a| if a == "GRCh37" { Assembly::GRCh37 } else { Assembly::GRCh38 });
+fn convert(
+    to: Target,
+    order: Option<PathBuf>,
+    sample: Option<String>,
+    assembly: Option<String>,
+    path: PathBuf,
+) -> Result<i32, String> {
+    let assembly = assembly.map(|a| {
+        if a == "GRCh37" {
+            Assembly::GRCh37
+        } else {
+            Assembly::GRCh38
+        }
+    });
     let order: Order = match order {
         Some(p) => {
-            let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?;
-            serde_json::from_str(&text).map_err(|e| format!("{}: line {}, column {}: {e}", p.display(), e.line(), e.column()))?
+            let text = std::fs::read_to_string(&p)
+                .map_err(|e| format!("{}: cannot read: {e}", p.display()))?;
+            serde_json::from_str(&text).map_err(|e| {
+                format!(
+                    "{}: line {}, column {}: {e}",
+                    p.display(),
+                    e.line(),
+                    e.column()
+                )
+            })?
         }
         None => {
             eprintln!("note: no --order given; using a synthetic placeholder patient (never send this output)");
@@ -122,10 +167,18 @@ fn convert(to: Target, order: Option<PathBuf>, sample: Option<String>, assembly:
     };
     let selection = Selection::default();
     let progress = crate::progress::Progress::new();
-    let report = build_report(&path, sample.as_deref(), assembly, &selection, |r, v, x| progress.update(r, v, x)).map_err(|e| e.to_string())?;
+    let report = build_report(&path, sample.as_deref(), assembly, &selection, |r, v, x| {
+        progress.update(r, v, x)
+    })
+    .map_err(|e| e.to_string())?;
     progress.finish();
     for r in &report.rejected {
-        eprintln!("{}: line {}: rejected: {}", path.display(), r.line, r.reason);
+        eprintln!(
+            "{}: line {}: rejected: {}",
+            path.display(),
+            r.line,
+            r.reason
+        );
     }
     for w in &report.header_warnings {
         eprintln!("{}: warning: {w}", path.display());
@@ -135,7 +188,11 @@ fn convert(to: Target, order: Option<PathBuf>, sample: Option<String>, assembly:
         Target::Fhir => "fhir",
     })
     .ok_or("unknown message kind")?;
-    let body = kind.build(&report, &order, &Envelope::new(format!("GBCLI{}", std::process::id())));
+    let body = kind.build(
+        &report,
+        &order,
+        &Envelope::new(format!("GBCLI{}", std::process::id())),
+    );
     // Segments are separated by CR on the wire; a terminal wants one per line.
     println!("{}", body.replace('\r', "\n"));
     Ok(0)

@@ -67,9 +67,23 @@ async fn first_users(store: &Store) -> Result<(), String> {
         return Ok(());
     }
     for role in Role::ALL {
-        let password: String = rand::thread_rng().sample_iter(&Alphanumeric).take(20).map(char::from).collect();
-        store.create_user(role.as_str(), &password, role).await.map_err(|e| e.to_string())?;
-        let _ = store.append_audit(NewAuditEvent::system("user.created", "user", role.as_str(), serde_json::json!({ "role": role.as_str() }))).await;
+        let password: String = rand::thread_rng()
+            .sample_iter(&Alphanumeric)
+            .take(20)
+            .map(char::from)
+            .collect();
+        store
+            .create_user(role.as_str(), &password, role)
+            .await
+            .map_err(|e| e.to_string())?;
+        let _ = store
+            .append_audit(NewAuditEvent::system(
+                "user.created",
+                "user",
+                role.as_str(),
+                serde_json::json!({ "role": role.as_str() }),
+            ))
+            .await;
         println!("demo user {} password: {password}", role.as_str());
     }
     println!("(these passwords are shown once; they are stored only as argon2id hashes)");
@@ -77,27 +91,38 @@ async fn first_users(store: &Store) -> Result<(), String> {
 }
 
 async fn seed_demo(cfg: &Config, store: &Store) -> Result<(), String> {
-    store.insert_order(&demo_order()).await.map_err(|e| e.to_string())?;
-    let Some(fixtures) = &cfg.demo.fixtures_dir else { return Ok(()) };
+    store
+        .insert_order(&demo_order())
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(fixtures) = &cfg.demo.fixtures_dir else {
+        return Ok(());
+    };
     let run = "20231108_LH00188_0028_B22F52TLT3";
     let run_target = cfg.watch.runs_dir.join(run);
     if !run_target.exists() {
-        copy_dir(&fixtures.join("illumina").join(run), &run_target).map_err(|e| format!("copying the demo run: {e}"))?;
+        copy_dir(&fixtures.join("illumina").join(run), &run_target)
+            .map_err(|e| format!("copying the demo run: {e}"))?;
     }
     let vcf_target = cfg.watch.vcf_dir.join("NB6TK328_filtered.vcf");
     if !vcf_target.exists() {
-        std::fs::copy(fixtures.join("vcf/NB6TK328_filtered.vcf"), &vcf_target).map_err(|e| format!("copying the demo VCF: {e}"))?;
+        std::fs::copy(fixtures.join("vcf/NB6TK328_filtered.vcf"), &vcf_target)
+            .map_err(|e| format!("copying the demo VCF: {e}"))?;
     }
     Ok(())
 }
 
 /// A stand-in EHR for the demo: answers every message with AA.
 async fn demo_ehr(cfg: &Config) -> Result<(), String> {
-    let Some(dest) = &cfg.lri_destination else { return Ok(()) };
+    let Some(dest) = &cfg.lri_destination else {
+        return Ok(());
+    };
     let listener = tokio::net::TcpListener::bind((dest.host.as_str(), dest.port))
         .await
         .map_err(|e| format!("demo EHR listener on {}:{}: {e}", dest.host, dest.port))?;
-    tokio::spawn(mllp::serve(listener, |msg| Box::pin(async move { ack::build_ack(&msg, "AA", "", "DEMOEHR") })));
+    tokio::spawn(mllp::serve(listener, |msg| {
+        Box::pin(async move { ack::build_ack(&msg, "AA", "", "DEMOEHR") })
+    }));
     tracing::info!(address = %dest.address(), "demo EHR listening");
     Ok(())
 }
@@ -106,7 +131,9 @@ pub async fn serve(cfg: Config, demo: bool) -> Result<(), String> {
     for dir in [&cfg.data_dir, &cfg.watch.runs_dir, &cfg.watch.vcf_dir] {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    let store = Store::open(&cfg.database_url).await.map_err(|e| format!("{}: {e}", cfg.database_url))?;
+    let store = Store::open(&cfg.database_url)
+        .await
+        .map_err(|e| format!("{}: {e}", cfg.database_url))?;
     first_users(&store).await?;
     if demo {
         seed_demo(&cfg, &store).await?;
@@ -114,18 +141,26 @@ pub async fn serve(cfg: Config, demo: bool) -> Result<(), String> {
     if demo && cfg.demo.ehr_listener {
         demo_ehr(&cfg).await?;
     }
-    let listen: std::net::SocketAddr = cfg.listen.parse().map_err(|e| format!("listen {:?}: {e}", cfg.listen))?;
+    let listen: std::net::SocketAddr = cfg
+        .listen
+        .parse()
+        .map_err(|e| format!("listen {:?}: {e}", cfg.listen))?;
     let (tx, rx) = tokio::sync::watch::channel(false);
     let shutdown = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|v| *v).await;
     };
-    let engine_task = tokio::spawn(pipeline::run_forever(Engine::new(store.clone(), cfg.clone()), shutdown(rx.clone())));
+    let engine_task = tokio::spawn(pipeline::run_forever(
+        Engine::new(store.clone(), cfg.clone()),
+        shutdown(rx.clone()),
+    ));
     tokio::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;
         let _ = tx.send(true);
     });
     println!("GenoBridge listening on http://{listen}");
-    crate::web::serve(store, listen, cfg.site_root.clone(), shutdown(rx)).await.map_err(|e| format!("web server: {e}"))?;
+    crate::web::serve(store, listen, cfg.site_root.clone(), shutdown(rx))
+        .await
+        .map_err(|e| format!("web server: {e}"))?;
     let _ = engine_task.await;
     Ok(())
 }

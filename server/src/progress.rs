@@ -13,14 +13,19 @@ impl Progress {
             return Progress { bar: None };
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
-        bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed_precise}]").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} [{elapsed_precise}]")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
         Progress { bar: Some(bar) }
     }
 
     pub fn update(&self, read: u64, reported: u64, rejected: u64) {
         if let Some(bar) = &self.bar {
             if read % 1024 == 0 {
-                bar.set_message(format!("{read} records read, {reported} variants reported, {rejected} rejected"));
+                bar.set_message(format!(
+                    "{read} records read, {reported} variants reported, {rejected} rejected"
+                ));
                 bar.tick();
             }
         }

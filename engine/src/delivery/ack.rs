@@ -15,9 +15,14 @@ pub struct Ack {
 }
 
 pub fn parse_ack(text: &str) -> Result<Ack, String> {
-    let msg = hl7_parser::Message::parse_with_lenient_newlines(text, true).map_err(|e| format!("the ACK is not valid HL7 v2: {e}"))?;
+    let msg = hl7_parser::Message::parse_with_lenient_newlines(text, true)
+        .map_err(|e| format!("the ACK is not valid HL7 v2: {e}"))?;
     let sep = msg.separators;
-    let get = |q: &str| msg.query(q).map(|r| sep.decode(r.raw_value()).to_string()).unwrap_or_default();
+    let get = |q: &str| {
+        msg.query(q)
+            .map(|r| sep.decode(r.raw_value()).to_string())
+            .unwrap_or_default()
+    };
     if msg.segment("MSA").is_none() {
         return Err("the ACK has no MSA segment".into());
     }
@@ -26,19 +31,32 @@ pub fn parse_ack(text: &str) -> Result<Ack, String> {
     if text.is_empty() {
         text = err;
     }
-    Ok(Ack { code: get("MSA.1"), control_id: get("MSA.2"), text })
+    Ok(Ack {
+        code: get("MSA.1"),
+        control_id: get("MSA.2"),
+        text,
+    })
 }
 
 /// Builds an ACK for a received message; `code` is AA, AE or AR.
 pub fn build_ack(received: &str, code: &str, text: &str, control_id: &str) -> String {
     let parsed = hl7_parser::Message::parse_with_lenient_newlines(received, true).ok();
     let field = |q: &str| {
-        parsed.as_ref().and_then(|m| m.query(q)).map(|r| r.raw_value().to_string()).unwrap_or_default()
+        parsed
+            .as_ref()
+            .and_then(|m| m.query(q))
+            .map(|r| r.raw_value().to_string())
+            .unwrap_or_default()
     };
     let trigger = field("MSH.9.2");
-    let ack_type = FieldBuilder::default().with_component_value(1, "ACK").with_component_value(2, &trigger).with_component_value(3, "ACK");
+    let ack_type = FieldBuilder::default()
+        .with_component_value(1, "ACK")
+        .with_component_value(2, &trigger)
+        .with_component_value(3, "ACK");
     let now = crate::messages::lri::hl7_time(time::OffsetDateTime::now_utc());
-    let mut msa = SegmentBuilder::new("MSA").with_field_value(1, code).with_field_value(2, field("MSH.10"));
+    let mut msa = SegmentBuilder::new("MSA")
+        .with_field_value(1, code)
+        .with_field_value(2, field("MSH.10"));
     if !text.is_empty() {
         msa = msa.with_field_value(3, text);
     }

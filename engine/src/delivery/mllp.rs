@@ -23,14 +23,19 @@ pub fn frame(message: &str) -> Vec<u8> {
 }
 
 /// Reads one frame; `Ok(None)` when the peer closed the connection between frames.
-pub async fn read_frame(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Option<String>> {
+pub async fn read_frame(
+    stream: &mut TcpStream,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<String>> {
     let invalid = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_string());
     loop {
         if let Some(start) = buf.iter().position(|b| *b == START) {
             if let Some(end) = buf[start..].windows(2).position(|w| w == END) {
                 let body = buf[start + 1..start + end].to_vec();
                 buf.drain(..start + end + 2);
-                return String::from_utf8(body).map(Some).map_err(|_| invalid("frame is not UTF-8"));
+                return String::from_utf8(body)
+                    .map(Some)
+                    .map_err(|_| invalid("frame is not UTF-8"));
             }
         }
         if buf.len() > MAX_FRAME_BYTES {
@@ -39,7 +44,11 @@ pub async fn read_frame(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::R
         let mut chunk = [0u8; 8192];
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
-            return if buf.iter().all(|b| b.is_ascii_whitespace()) { Ok(None) } else { Err(invalid("connection closed mid-frame")) };
+            return if buf.iter().all(|b| b.is_ascii_whitespace()) {
+                Ok(None)
+            } else {
+                Err(invalid("connection closed mid-frame"))
+            };
         }
         buf.extend_from_slice(&chunk[..n]);
     }
@@ -53,7 +62,12 @@ pub async fn send_once(dest: &MllpDestination, message: &str, control_id: &str) 
     let mut stream = match timeout(limit, TcpStream::connect(&addr)).await {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return transient(format!("cannot connect to {addr}: {e}")),
-        Err(_) => return transient(format!("no connection to {addr} within {} ms", dest.timeout_ms)),
+        Err(_) => {
+            return transient(format!(
+                "no connection to {addr} within {} ms",
+                dest.timeout_ms
+            ))
+        }
     };
     if let Err(e) = stream.write_all(&frame(message)).await {
         return transient(format!("send failed: {e}"));
@@ -61,7 +75,9 @@ pub async fn send_once(dest: &MllpDestination, message: &str, control_id: &str) 
     let mut buf = Vec::new();
     let text = match timeout(limit, read_frame(&mut stream, &mut buf)).await {
         Ok(Ok(Some(t))) => t,
-        Ok(Ok(None)) => return transient("the receiver closed the connection without an ACK".into()),
+        Ok(Ok(None)) => {
+            return transient("the receiver closed the connection without an ACK".into())
+        }
         Ok(Err(e)) => return transient(format!("reading the ACK failed: {e}")),
         Err(_) => return transient(format!("no ACK within {} ms", dest.timeout_ms)),
     };
@@ -70,13 +86,20 @@ pub async fn send_once(dest: &MllpDestination, message: &str, control_id: &str) 
         Err(e) => return transient(e),
     };
     if ack.control_id != control_id {
-        return transient(format!("the ACK answers message {:?}, not {control_id:?}", ack.control_id));
+        return transient(format!(
+            "the ACK answers message {:?}, not {control_id:?}",
+            ack.control_id
+        ));
     }
     match ack.code.as_str() {
         "AA" | "CA" => Outcome::Accepted,
         "AE" | "AR" | "CE" | "CR" => Outcome::Refused {
             code: ack.code.clone(),
-            reason: if ack.text.is_empty() { format!("{} without a reason", ack.code) } else { ack.text },
+            reason: if ack.text.is_empty() {
+                format!("{} without a reason", ack.code)
+            } else {
+                ack.text
+            },
         },
         other => transient(format!("unknown acknowledgment code {other:?}")),
     }
@@ -86,11 +109,16 @@ pub async fn send_once(dest: &MllpDestination, message: &str, control_id: &str) 
 /// order intake, the demo EHR and the tests.
 pub async fn serve<F>(listener: TcpListener, respond: F)
 where
-    F: Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send>> + Send + Sync + 'static,
+    F: Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send>>
+        + Send
+        + Sync
+        + 'static,
 {
     let respond = std::sync::Arc::new(respond);
     loop {
-        let Ok((mut stream, _)) = listener.accept().await else { continue };
+        let Ok((mut stream, _)) = listener.accept().await else {
+            continue;
+        };
         let respond = respond.clone();
         tokio::spawn(async move {
             let mut buf = Vec::new();

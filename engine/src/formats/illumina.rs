@@ -29,7 +29,9 @@ pub struct IlluminaRun {
 }
 
 pub fn looks_like_run_folder(dir: &Path) -> bool {
-    ["RunInfo.xml", "RunParameters.xml", "runParameters.xml"].iter().any(|f| dir.join(f).is_file())
+    ["RunInfo.xml", "RunParameters.xml", "runParameters.xml"]
+        .iter()
+        .any(|f| dir.join(f).is_file())
 }
 
 /// The instrument family from the instrument id's prefix (Illumina's naming scheme),
@@ -62,7 +64,10 @@ pub fn platform_of(instrument: &str, instrument_type: Option<&str>) -> String {
 
 /// The InstrumentType element, where RunParameters.xml has one (NovaSeq X does).
 fn instrument_type(dir: &Path) -> Option<String> {
-    let path = ["RunParameters.xml", "runParameters.xml"].iter().map(|f| dir.join(f)).find(|p| p.is_file())?;
+    let path = ["RunParameters.xml", "runParameters.xml"]
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file())?;
     let text = std::fs::read_to_string(path).ok()?;
     let start = text.find("<InstrumentType>")? + "<InstrumentType>".len();
     let end = text[start..].find("</InstrumentType>")? + start;
@@ -73,7 +78,11 @@ fn instrument_type(dir: &Path) -> Option<String> {
 pub fn read_run_folder(dir: &Path) -> Result<IlluminaRun, FormatError> {
     let info = read_run_info(&dir.join("RunInfo.xml"))?;
     let sheet = dir.join("SampleSheet.csv");
-    let samples = if sheet.is_file() { read_sample_sheet(&sheet)? } else { Vec::new() };
+    let samples = if sheet.is_file() {
+        read_sample_sheet(&sheet)?
+    } else {
+        Vec::new()
+    };
     let platform = platform_of(&info.instrument, instrument_type(dir).as_deref());
     Ok(IlluminaRun {
         run_id: info.run_id,

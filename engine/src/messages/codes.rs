@@ -29,12 +29,16 @@ pub const REF_ALLELE: Code = c("69547-8", "Genomic ref allele [ID]");
 pub const ALT_ALLELE: Code = c("69551-0", "Genomic alt allele [ID]");
 pub const EXACT_START_END: Code = c("81254-5", "Genomic allele start-end");
 pub const COORDINATE_SYSTEM: Code = c("92822-6", "Genomic coordinate system [Type]");
-pub const CHROMOSOME: Code = c("48000-4", "Chromosome [Identifier] in Blood or Tissue by Molecular genetics method");
+pub const CHROMOSOME: Code = c(
+    "48000-4",
+    "Chromosome [Identifier] in Blood or Tissue by Molecular genetics method",
+);
 pub const ASSEMBLY: Code = c("62374-4", "Human reference sequence assembly version");
 pub const ALLELIC_STATE: Code = c("53034-5", "Allelic state");
 pub const ALLELE_FREQUENCY: Code = c("81258-6", "Sample variant allelic frequency [NFr]");
 pub const READ_DEPTH: Code = c("82121-5", "Allelic read depth");
-pub const CLINICAL_SIGNIFICANCE: Code = c("53037-8", "Genetic variation clinical significance [Imp]");
+pub const CLINICAL_SIGNIFICANCE: Code =
+    c("53037-8", "Genetic variation clinical significance [Imp]");
 pub const GENOMIC_SOURCE_CLASS: Code = c("48002-0", "Genomic source class [Type]");
 pub const GENETIC_REPORT: Code = c("81247-9", "Master HL7 genetic variant reporting panel"); // IG (genomic-report examples)
 
@@ -84,7 +88,10 @@ pub const CHROMOSOMES: [(&str, Code); 24] = [
 ];
 
 pub fn chromosome(name: &str) -> Option<Code> {
-    CHROMOSOMES.iter().find(|(n, _)| *n == name).map(|(_, c)| *c)
+    CHROMOSOMES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, c)| *c)
 }
 
 /// RefSeq NC_ accessions per chromosome (GRCh37, GRCh38), as in vcf2fhir's gene_ref_seq.py

@@ -27,7 +27,10 @@ impl MessageKind for Fhir {
 
 /// A stable id for one resource of one report.
 pub fn stable_id(report: &Report, order: &Order, what: &str) -> String {
-    let key = format!("genobridge|{}|{}|{}|{what}", order.accession, report.sample_id, report.source_file);
+    let key = format!(
+        "genobridge|{}|{}|{}|{what}",
+        order.accession, report.sample_id, report.source_file
+    );
     uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, key.as_bytes()).to_string()
 }
 
@@ -47,14 +50,25 @@ pub fn lab_categories() -> Value {
 }
 
 fn entry(id: &str, resource: Value) -> Value {
-    let rt = resource["resourceType"].as_str().unwrap_or_default().to_string();
+    let rt = resource["resourceType"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     json!({ "fullUrl": urn(id), "resource": resource, "request": { "method": "POST", "url": rt } })
 }
 
 pub fn build_bundle(report: &Report, order: &Order, env: &Envelope) -> Value {
     let id = |what: &str| stable_id(report, order, what);
-    let (patient_id, specimen_id, request_id, report_id) = (id("patient"), id("specimen"), id("service-request"), id("report"));
-    let issued = env.created.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    let (patient_id, specimen_id, request_id, report_id) = (
+        id("patient"),
+        id("specimen"),
+        id("service-request"),
+        id("report"),
+    );
+    let issued = env
+        .created
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
     let sex = match order.sex.as_str() {
         "F" => "female",
         "M" => "male",
@@ -62,45 +76,74 @@ pub fn build_bundle(report: &Report, order: &Order, env: &Envelope) -> Value {
         _ => "unknown",
     };
     let mut entries = vec![
-        entry(&patient_id, json!({
-            "resourceType": "Patient", "id": patient_id,
-            "identifier": [{ "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR" }] },
-                             "system": "urn:genobridge:mrn", "value": order.patient_mrn }],
-            "name": [{ "family": order.patient_family, "given": [order.patient_given] }],
-            "gender": sex, "birthDate": order.birth_date
-        })),
-        entry(&specimen_id, json!({
-            "resourceType": "Specimen", "id": specimen_id,
-            "identifier": [{ "system": "urn:genobridge:sample", "value": report.sample_id }],
-            "type": { "text": order.specimen_type },
-            "subject": { "reference": urn(&patient_id) }
-        })),
-        entry(&request_id, json!({
-            "resourceType": "ServiceRequest", "id": request_id, "status": "completed", "intent": "order",
-            "identifier": [
-                { "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "PLAC" }] }, "system": "urn:genobridge:placer", "value": order.placer_number },
-                { "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "FILL" }] }, "system": "urn:genobridge:filler", "value": order.filler_number }
-            ],
-            "requisition": { "system": "urn:genobridge:accession", "value": order.accession },
-            "code": { "coding": [{ "system": "urn:genobridge:test", "code": order.test_code, "display": order.test_name }], "text": order.test_name },
-            "subject": { "reference": urn(&patient_id) },
-            "specimen": [{ "reference": urn(&specimen_id) }]
-        })),
+        entry(
+            &patient_id,
+            json!({
+                "resourceType": "Patient", "id": patient_id,
+                "identifier": [{ "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR" }] },
+                                 "system": "urn:genobridge:mrn", "value": order.patient_mrn }],
+                "name": [{ "family": order.patient_family, "given": [order.patient_given] }],
+                "gender": sex, "birthDate": order.birth_date
+            }),
+        ),
+        entry(
+            &specimen_id,
+            json!({
+                "resourceType": "Specimen", "id": specimen_id,
+                "identifier": [{ "system": "urn:genobridge:sample", "value": report.sample_id }],
+                "type": { "text": order.specimen_type },
+                "subject": { "reference": urn(&patient_id) }
+            }),
+        ),
+        entry(
+            &request_id,
+            json!({
+                "resourceType": "ServiceRequest", "id": request_id, "status": "completed", "intent": "order",
+                "identifier": [
+                    { "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "PLAC" }] }, "system": "urn:genobridge:placer", "value": order.placer_number },
+                    { "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "FILL" }] }, "system": "urn:genobridge:filler", "value": order.filler_number }
+                ],
+                "requisition": { "system": "urn:genobridge:accession", "value": order.accession },
+                "code": { "coding": [{ "system": "urn:genobridge:test", "code": order.test_code, "display": order.test_name }], "text": order.test_name },
+                "subject": { "reference": urn(&patient_id) },
+                "specimen": [{ "reference": urn(&specimen_id) }]
+            }),
+        ),
     ];
     let mut results = Vec::new();
     for (i, v) in report.variants.iter().enumerate() {
-        let key = format!("variant|{}|{}|{}|{}", v.chrom, v.pos, v.ref_allele, v.alt_allele);
+        let key = format!(
+            "variant|{}|{}|{}|{}",
+            v.chrom, v.pos, v.ref_allele, v.alt_allele
+        );
         let vid = id(&key);
-        entries.push(entry(&vid, variant::variant_observation(&vid, v, report, env.somatic, &patient_id, &specimen_id, &issued)));
+        entries.push(entry(
+            &vid,
+            variant::variant_observation(
+                &vid,
+                v,
+                report,
+                env.somatic,
+                &patient_id,
+                &specimen_id,
+                &issued,
+            ),
+        ));
         results.push(json!({ "reference": urn(&vid) }));
         if let Some(s) = v.clinical_significance {
             let did = id(&format!("{key}|implication"));
-            entries.push(entry(&did, variant::diagnostic_implication(&did, s, v, &vid, &patient_id, &issued)));
+            entries.push(entry(
+                &did,
+                variant::diagnostic_implication(&did, s, v, &vid, &patient_id, &issued),
+            ));
             results.push(json!({ "reference": urn(&did) }));
         }
         let _ = i;
     }
-    let positive = report.variants.iter().any(|v| v.clinical_significance.is_some_and(|s| s.is_pathogenic()));
+    let positive = report
+        .variants
+        .iter()
+        .any(|v| v.clinical_significance.is_some_and(|s| s.is_pathogenic()));
     let mut dr = json!({
         "resourceType": "DiagnosticReport", "id": report_id,
         "meta": { "profile": [format!("{IG}/StructureDefinition/genomic-report")] },

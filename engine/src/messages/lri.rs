@@ -44,5 +44,7 @@ pub fn build_oru(report: &Report, order: &Order, env: &Envelope) -> String {
 /// HL7 DTM: `YYYYMMDDHHMMSS+ZZZZ`.
 pub fn hl7_time(t: time::OffsetDateTime) -> String {
     let f = time::macros::format_description!("[year][month][day][hour][minute][second]+0000");
-    t.to_offset(time::UtcOffset::UTC).format(&f).unwrap_or_default()
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&f)
+        .unwrap_or_default()
 }

@@ -9,8 +9,14 @@ use crate::{
 use serde_json::json;
 
 pub async fn scan(engine: &Engine, state: &mut ScanState) {
-    let Ok(entries) = std::fs::read_dir(&engine.config.watch.runs_dir) else { return };
-    let mut dirs: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let Ok(entries) = std::fs::read_dir(&engine.config.watch.runs_dir) else {
+        return;
+    };
+    let mut dirs: Vec<_> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
     dirs.sort();
     for dir in dirs {
         if state.done.contains(&dir) {
@@ -19,8 +25,19 @@ pub async fn scan(engine: &Engine, state: &mut ScanState) {
         match illumina::completion(&dir) {
             Completion::InProgress { .. } => continue,
             Completion::Failed { status } => {
-                let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                let _ = engine.store.append_audit(NewAuditEvent::system("run.failed", "run", &name, json!({ "status": status }))).await;
+                let name = dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let _ = engine
+                    .store
+                    .append_audit(NewAuditEvent::system(
+                        "run.failed",
+                        "run",
+                        &name,
+                        json!({ "status": status }),
+                    ))
+                    .await;
                 state.done.insert(dir);
             }
             Completion::Complete => {
@@ -39,10 +56,22 @@ async fn record(engine: &Engine, dir: &std::path::Path) {
             Ok(Some(_)) => {
                 tracing::info!(run_id = %run.run_id, samples = run.samples.len(), "run recorded");
                 let detail = json!({ "flowcell": run.flowcell, "instrument": run.instrument, "platform": run.platform, "samples": run.samples.len() });
-                let _ = store.append_audit(NewAuditEvent::system("run.completed", "run", &run.run_id, detail)).await;
+                let _ = store
+                    .append_audit(NewAuditEvent::system(
+                        "run.completed",
+                        "run",
+                        &run.run_id,
+                        detail,
+                    ))
+                    .await;
                 for s in &run.samples {
                     let _ = store
-                        .append_audit(NewAuditEvent::system("sample.registered", "sample", &s.sample_id, json!({ "run_id": run.run_id, "lane": s.lane })))
+                        .append_audit(NewAuditEvent::system(
+                            "sample.registered",
+                            "sample",
+                            &s.sample_id,
+                            json!({ "run_id": run.run_id, "lane": s.lane }),
+                        ))
                         .await;
                 }
             }
@@ -51,8 +80,17 @@ async fn record(engine: &Engine, dir: &std::path::Path) {
         },
         Err(e) => {
             tracing::warn!(folder = %folder, error = %e, "run folder quarantined");
-            let _ = store.quarantine(&folder, "illumina-run-folder", &e.to_string()).await;
-            let _ = store.append_audit(NewAuditEvent::system("input.quarantined", "file", &folder, json!({ "reason": e.to_string() }))).await;
+            let _ = store
+                .quarantine(&folder, "illumina-run-folder", &e.to_string())
+                .await;
+            let _ = store
+                .append_audit(NewAuditEvent::system(
+                    "input.quarantined",
+                    "file",
+                    &folder,
+                    json!({ "reason": e.to_string() }),
+                ))
+                .await;
         }
     }
 }

@@ -13,7 +13,9 @@ use sha2::{Digest, Sha256};
 use std::{path::Path, time::Duration};
 
 pub async fn scan(engine: &Engine, state: &mut ScanState) {
-    let Ok(entries) = std::fs::read_dir(&engine.config.watch.vcf_dir) else { return };
+    let Ok(entries) = std::fs::read_dir(&engine.config.watch.vcf_dir) else {
+        return;
+    };
     let mut files: Vec<_> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.path())
@@ -55,7 +57,8 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
     let owned = path.to_path_buf();
     let selection = engine.config.selection.clone();
     let built = tokio::task::spawn_blocking(move || -> Result<(String, Report), FormatError> {
-        let sha = sha256_file(&owned).map_err(|e| FormatError::new(&owned, None, format!("cannot read: {e}")))?;
+        let sha = sha256_file(&owned)
+            .map_err(|e| FormatError::new(&owned, None, format!("cannot read: {e}")))?;
         let report = build_report(&owned, None, None, &selection, |_, _, _| {})?;
         Ok((sha, report))
     })
@@ -63,10 +66,25 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
     let (sha, report) = match built {
         Ok(Ok(x)) => x,
         Ok(Err(e)) => return quarantine(engine, &source, e.to_string()).await,
-        Err(e) => return quarantine(engine, &source, format!("internal error while reading: {e}")).await,
+        Err(e) => {
+            return quarantine(
+                engine,
+                &source,
+                format!("internal error while reading: {e}"),
+            )
+            .await
+        }
     };
-    let order = store.order_for_sample(&report.sample_id).await.ok().flatten();
-    let status = if order.is_some() { "ready" } else { "needs_order" };
+    let order = store
+        .order_for_sample(&report.sample_id)
+        .await
+        .ok()
+        .flatten();
+    let status = if order.is_some() {
+        "ready"
+    } else {
+        "needs_order"
+    };
     let new = NewReport {
         sample_id: report.sample_id.clone(),
         source_file: report.source_file.clone(),
@@ -80,28 +98,57 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
     let report_id = match store.insert_report(&new).await {
         Ok(Some(id)) => id,
         Ok(None) => return VcfOutcome::AlreadyReported,
-        Err(e) => return quarantine(engine, &source, format!("storing the report failed: {e}")).await,
+        Err(e) => {
+            return quarantine(engine, &source, format!("storing the report failed: {e}")).await
+        }
     };
-    tracing::info!(report_id, variants = report.variants.len(), rejected = report.rejected.len(), status, "report built");
-    let rejected: Vec<_> = report.rejected.iter().map(|r| json!({ "line": r.line, "reason": r.reason })).collect();
+    tracing::info!(
+        report_id,
+        variants = report.variants.len(),
+        rejected = report.rejected.len(),
+        status,
+        "report built"
+    );
+    let rejected: Vec<_> = report
+        .rejected
+        .iter()
+        .map(|r| json!({ "line": r.line, "reason": r.reason }))
+        .collect();
     let detail = json!({
         "report_id": report_id, "source_file": report.source_file, "sha256": sha, "status": status,
         "records_read": report.records_read, "variants_reported": report.variants.len(), "rejected": rejected,
         "header_warnings": report.header_warnings,
     });
-    let _ = store.append_audit(NewAuditEvent::system("report.created", "sample", &report.sample_id, detail)).await;
+    let _ = store
+        .append_audit(NewAuditEvent::system(
+            "report.created",
+            "sample",
+            &report.sample_id,
+            detail,
+        ))
+        .await;
     let Some(order) = order else {
         return VcfOutcome::NeedsOrder { report_id };
     };
     let messages = build_and_send(engine, report_id, &report, &order).await;
-    VcfOutcome::Reported { report_id, messages }
+    VcfOutcome::Reported {
+        report_id,
+        messages,
+    }
 }
 
-async fn build_and_send(engine: &Engine, report_id: i64, report: &Report, order: &Order) -> Vec<i64> {
+async fn build_and_send(
+    engine: &Engine,
+    report_id: i64,
+    report: &Report,
+    order: &Order,
+) -> Vec<i64> {
     let store = &engine.store;
     let mut ids = Vec::new();
     for kind in ["lri", "fhir"] {
-        let Some(builder) = messages::kind(kind) else { continue };
+        let Some(builder) = messages::kind(kind) else {
+            continue;
+        };
         let control_id = format!("GB{report_id:08}{}", if kind == "lri" { "L" } else { "F" });
         let env = Envelope::new(&control_id);
         let body = builder.build(report, order, &env);
@@ -109,15 +156,33 @@ async fn build_and_send(engine: &Engine, report_id: i64, report: &Report, order:
             ("lri", Some(d)) => d.address(),
             _ => "none".to_string(),
         };
-        let msg = NewMessage { report_pk: report_id, kind: kind.into(), control_id: control_id.clone(), destination: destination.clone(), status: "pending".into(), body: body.clone() };
-        let Ok(id) = store.insert_message(&msg).await else { continue };
+        let msg = NewMessage {
+            report_pk: report_id,
+            kind: kind.into(),
+            control_id: control_id.clone(),
+            destination: destination.clone(),
+            status: "pending".into(),
+            body: body.clone(),
+        };
+        let Ok(id) = store.insert_message(&msg).await else {
+            continue;
+        };
         let detail = json!({ "message_id": id, "kind": kind, "control_id": control_id, "destination": destination, "report_id": report_id });
-        let _ = store.append_audit(NewAuditEvent::system("message.created", "sample", &report.sample_id, detail)).await;
+        let _ = store
+            .append_audit(NewAuditEvent::system(
+                "message.created",
+                "sample",
+                &report.sample_id,
+                detail,
+            ))
+            .await;
         ids.push(id);
         if let ("lri", Some(dest)) = (kind, engine.config.lri_destination.clone()) {
             let engine = engine.clone();
             let sample = report.sample_id.clone();
-            tokio::spawn(async move { super::deliver_message(&engine, id, &sample, &body, &control_id, &dest).await });
+            tokio::spawn(async move {
+                super::deliver_message(&engine, id, &sample, &body, &control_id, &dest).await
+            });
         }
     }
     ids
@@ -128,7 +193,12 @@ async fn quarantine(engine: &Engine, source: &str, reason: String) -> VcfOutcome
     let _ = engine.store.quarantine(source, "vcf", &reason).await;
     let _ = engine
         .store
-        .append_audit(NewAuditEvent::system("input.quarantined", "file", source, json!({ "reason": reason })))
+        .append_audit(NewAuditEvent::system(
+            "input.quarantined",
+            "file",
+            source,
+            json!({ "reason": reason }),
+        ))
         .await;
     VcfOutcome::Quarantined { reason }
 }

@@ -21,11 +21,15 @@ pub struct ScanState {
 impl ScanState {
     /// True once `path` has kept its size and mtime for `settle`: it is not being written.
     pub(super) fn settled(&mut self, path: &std::path::Path, settle: Duration) -> bool {
-        let Ok(meta) = std::fs::metadata(path) else { return false };
+        let Ok(meta) = std::fs::metadata(path) else {
+            return false;
+        };
         let now = Instant::now();
         let key = (meta.len(), meta.modified().ok());
         match self.sizes.get(path) {
-            Some((len, mtime, since)) if (*len, *mtime) == key => now.duration_since(*since) >= settle,
+            Some((len, mtime, since)) if (*len, *mtime) == key => {
+                now.duration_since(*since) >= settle
+            }
             _ => {
                 self.sizes.insert(path.to_path_buf(), (key.0, key.1, now));
                 settle.is_zero()
@@ -38,7 +42,9 @@ impl ScanState {
 pub async fn run_forever(engine: Engine, shutdown: impl std::future::Future<Output = ()>) {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
     let _watcher = start_notify(&engine, tx);
-    let mut tick = tokio::time::interval(Duration::from_millis(engine.config.watch.poll_interval_ms.max(50)));
+    let mut tick = tokio::time::interval(Duration::from_millis(
+        engine.config.watch.poll_interval_ms.max(50),
+    ));
     let mut state = ScanState::default();
     tokio::pin!(shutdown);
     loop {
@@ -51,7 +57,10 @@ pub async fn run_forever(engine: Engine, shutdown: impl std::future::Future<Outp
     }
 }
 
-fn start_notify(engine: &Engine, tx: tokio::sync::mpsc::Sender<()>) -> Option<notify::RecommendedWatcher> {
+fn start_notify(
+    engine: &Engine,
+    tx: tokio::sync::mpsc::Sender<()>,
+) -> Option<notify::RecommendedWatcher> {
     use notify::Watcher;
     let mut w = notify::recommended_watcher(move |_res: notify::Result<notify::Event>| {
         let _ = tx.try_send(());

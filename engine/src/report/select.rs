@@ -16,14 +16,19 @@ pub struct Selection {
 
 impl Default for Selection {
     fn default() -> Self {
-        Selection { filters: vec!["PASS".into()], genes: Vec::new(), significance: Vec::new() }
+        Selection {
+            filters: vec!["PASS".into()],
+            genes: Vec::new(),
+            significance: Vec::new(),
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for ClinicalSignificance {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        ClinicalSignificance::from_clinvar(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown clinical significance {s:?}")))
+        ClinicalSignificance::from_clinvar(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown clinical significance {s:?}")))
     }
 }
 
@@ -31,8 +36,13 @@ impl Selection {
     pub fn accepts(&self, v: &Variant) -> bool {
         let filter_ok = self.filters.is_empty() || self.filters.iter().any(|f| f == &v.filter);
         let gene_ok = self.genes.is_empty()
-            || v.annotation.as_ref().and_then(|a| a.gene_symbol.as_ref()).is_some_and(|g| self.genes.iter().any(|x| x == g));
-        let sig_ok = self.significance.is_empty() || v.clinical_significance.is_some_and(|s| self.significance.contains(&s));
+            || v.annotation
+                .as_ref()
+                .and_then(|a| a.gene_symbol.as_ref())
+                .is_some_and(|g| self.genes.iter().any(|x| x == g));
+        let sig_ok = self.significance.is_empty()
+            || v.clinical_significance
+                .is_some_and(|s| self.significance.contains(&s));
         filter_ok && gene_ok && sig_ok
     }
 }

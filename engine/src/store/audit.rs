@@ -22,7 +22,12 @@ pub struct NewAuditEvent {
 }
 
 impl NewAuditEvent {
-    pub fn system(action: &str, subject_kind: &str, subject_id: &str, detail: serde_json::Value) -> Self {
+    pub fn system(
+        action: &str,
+        subject_kind: &str,
+        subject_id: &str,
+        detail: serde_json::Value,
+    ) -> Self {
         NewAuditEvent {
             actor: "system".into(),
             action: action.into(),
@@ -32,7 +37,13 @@ impl NewAuditEvent {
         }
     }
 
-    pub fn user(username: &str, action: &str, subject_kind: &str, subject_id: &str, detail: serde_json::Value) -> Self {
+    pub fn user(
+        username: &str,
+        action: &str,
+        subject_kind: &str,
+        subject_id: &str,
+        detail: serde_json::Value,
+    ) -> Self {
         NewAuditEvent {
             actor: format!("user:{username}"),
             ..NewAuditEvent::system(action, subject_kind, subject_id, detail)
@@ -55,14 +66,30 @@ pub struct AuditEvent {
 
 /// The hash covers every field but the row id, in a fixed JSON array, so no two distinct
 /// events can serialise to the same input.
-pub fn event_hash(prev_hash: &str, at: &str, actor: &str, action: &str, kind: &str, id: &str, detail: &str) -> String {
+pub fn event_hash(
+    prev_hash: &str,
+    at: &str,
+    actor: &str,
+    action: &str,
+    kind: &str,
+    id: &str,
+    detail: &str,
+) -> String {
     let canonical = serde_json::json!([prev_hash, at, actor, action, kind, id, detail]).to_string();
     hex::encode(Sha256::digest(canonical.as_bytes()))
 }
 
 impl AuditEvent {
     pub fn expected_hash(&self) -> String {
-        event_hash(&self.prev_hash, &self.at, &self.actor, &self.action, &self.subject_kind, &self.subject_id, &self.detail)
+        event_hash(
+            &self.prev_hash,
+            &self.at,
+            &self.actor,
+            &self.action,
+            &self.subject_kind,
+            &self.subject_id,
+            &self.detail,
+        )
     }
 }
 
@@ -85,13 +112,30 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}");
         macro_rules! append {
             ($tx:expr) => {{
-                let prev: Option<String> = sqlx::query_scalar(sql_last).fetch_optional(&mut *$tx).await?;
+                let prev: Option<String> = sqlx::query_scalar(sql_last)
+                    .fetch_optional(&mut *$tx)
+                    .await?;
                 let prev = prev.unwrap_or_else(|| GENESIS.to_string());
-                let hash = event_hash(&prev, &at, &ev.actor, &ev.action, &ev.subject_kind, &ev.subject_id, &detail);
+                let hash = event_hash(
+                    &prev,
+                    &at,
+                    &ev.actor,
+                    &ev.action,
+                    &ev.subject_kind,
+                    &ev.subject_id,
+                    &detail,
+                );
                 sqlx::query_as::<_, AuditEvent>(&sql_insert)
-                    .bind(&at).bind(&ev.actor).bind(&ev.action).bind(&ev.subject_kind)
-                    .bind(&ev.subject_id).bind(&detail).bind(&prev).bind(&hash)
-                    .fetch_one(&mut *$tx).await?
+                    .bind(&at)
+                    .bind(&ev.actor)
+                    .bind(&ev.action)
+                    .bind(&ev.subject_kind)
+                    .bind(&ev.subject_id)
+                    .bind(&detail)
+                    .bind(&prev)
+                    .bind(&hash)
+                    .fetch_one(&mut *$tx)
+                    .await?
             }};
         }
         let event = match &self.inner.db {
@@ -104,7 +148,9 @@ impl Store {
             Db::Postgres(p) => {
                 let mut tx = p.begin().await?;
                 // One chain across N nodes: the lock is held until commit.
-                sqlx::query("SELECT pg_advisory_xact_lock(7446001)").execute(&mut *tx).await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(7446001)")
+                    .execute(&mut *tx)
+                    .await?;
                 let e = append!(tx);
                 tx.commit().await?;
                 e
@@ -116,7 +162,9 @@ impl Store {
     /// Events about one subject (a run, a sample, a user…), oldest first.
     pub async fn audit_for(&self, subject_kind: &str, subject_id: &str) -> Result<Vec<AuditEvent>> {
         let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE subject_kind = $1 AND subject_id = $2 ORDER BY id");
-        Ok(with_pool!(self, p => sqlx::query_as(&sql).bind(subject_kind).bind(subject_id).fetch_all(p).await?))
+        Ok(
+            with_pool!(self, p => sqlx::query_as(&sql).bind(subject_kind).bind(subject_id).fetch_all(p).await?),
+        )
     }
 
     /// The newest events, newest first.
@@ -127,12 +175,14 @@ impl Store {
 
     /// Walks the whole chain in id order, in pages, and names the first event that breaks it.
     pub async fn verify_audit(&self) -> Result<AuditVerification> {
-        let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE id > $1 ORDER BY id LIMIT 1000");
+        let sql =
+            format!("SELECT {COLUMNS} FROM audit_events WHERE id > $1 ORDER BY id LIMIT 1000");
         let mut prev = GENESIS.to_string();
         let mut after = 0i64;
         let mut count = 0u64;
         loop {
-            let page: Vec<AuditEvent> = with_pool!(self, p => sqlx::query_as(&sql).bind(after).fetch_all(p).await?);
+            let page: Vec<AuditEvent> =
+                with_pool!(self, p => sqlx::query_as(&sql).bind(after).fetch_all(p).await?);
             if page.is_empty() {
                 return Ok(AuditVerification::Intact { events: count });
             }
@@ -140,14 +190,20 @@ impl Store {
                 if ev.prev_hash != prev {
                     return Ok(AuditVerification::Broken {
                         event_id: ev.id,
-                        reason: format!("prev_hash {} does not match the hash of the event before it ({prev})", ev.prev_hash),
+                        reason: format!(
+                            "prev_hash {} does not match the hash of the event before it ({prev})",
+                            ev.prev_hash
+                        ),
                     });
                 }
                 let expected = ev.expected_hash();
                 if ev.hash != expected {
                     return Ok(AuditVerification::Broken {
                         event_id: ev.id,
-                        reason: format!("stored hash {} but the event's content hashes to {expected}", ev.hash),
+                        reason: format!(
+                            "stored hash {} but the event's content hashes to {expected}",
+                            ev.hash
+                        ),
                     });
                 }
                 prev = ev.hash;

@@ -26,7 +26,8 @@ pub struct Order {
     pub received_at: String,
 }
 
-const COLUMNS: &str = "id, accession, sample_id, placer_number, filler_number, patient_mrn, patient_family, \
+const COLUMNS: &str =
+    "id, accession, sample_id, placer_number, filler_number, patient_mrn, patient_family, \
     patient_given, birth_date, sex, test_code, test_name, specimen_type, received_at";
 
 impl Store {
@@ -43,14 +44,17 @@ impl Store {
             .fetch_optional(p).await?);
         match inserted {
             Some(id) => Ok(id),
-            None => Ok(with_pool!(self, p => sqlx::query_scalar("SELECT id FROM orders WHERE accession = $1")
-                .bind(&o.accession).fetch_one(p).await?)),
+            None => Ok(
+                with_pool!(self, p => sqlx::query_scalar("SELECT id FROM orders WHERE accession = $1")
+                .bind(&o.accession).fetch_one(p).await?),
+            ),
         }
     }
 
     /// The newest order for a sample, if the EHR has sent one.
     pub async fn order_for_sample(&self, sample_id: &str) -> Result<Option<Order>> {
-        let sql = format!("SELECT {COLUMNS} FROM orders WHERE sample_id = $1 ORDER BY id DESC LIMIT 1");
+        let sql =
+            format!("SELECT {COLUMNS} FROM orders WHERE sample_id = $1 ORDER BY id DESC LIMIT 1");
         Ok(with_pool!(self, p => sqlx::query_as(&sql).bind(sample_id).fetch_optional(p).await?))
     }
 }

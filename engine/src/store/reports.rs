@@ -63,7 +63,8 @@ pub struct QuarantineRow {
     pub created_at: String,
 }
 
-const MESSAGE_COLUMNS: &str = "m.id, m.report_pk, r.sample_id, m.kind, m.control_id, m.destination, m.status, \
+const MESSAGE_COLUMNS: &str =
+    "m.id, m.report_pk, r.sample_id, m.kind, m.control_id, m.destination, m.status, \
     m.attempts, m.ack_code, m.last_error, m.updated_at";
 
 impl Store {
@@ -96,7 +97,13 @@ impl Store {
     }
 
     /// Records one delivery attempt's outcome.
-    pub async fn record_attempt(&self, id: i64, status: &str, ack_code: Option<&str>, error: Option<&str>) -> Result<()> {
+    pub async fn record_attempt(
+        &self,
+        id: i64,
+        status: &str,
+        ack_code: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<()> {
         let now = super::now();
         with_pool!(self, p => {
             sqlx::query(
@@ -108,8 +115,10 @@ impl Store {
     }
 
     pub async fn message_body(&self, id: i64) -> Result<Option<String>> {
-        Ok(with_pool!(self, p => sqlx::query_scalar("SELECT body FROM messages WHERE id = $1")
-            .bind(id).fetch_optional(p).await?))
+        Ok(
+            with_pool!(self, p => sqlx::query_scalar("SELECT body FROM messages WHERE id = $1")
+            .bind(id).fetch_optional(p).await?),
+        )
     }
 
     pub async fn list_messages(&self, limit: i64) -> Result<Vec<MessageRow>> {

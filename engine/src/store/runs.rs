@@ -20,7 +20,8 @@ impl Store {
     /// Records a completed run and its samples. Returns `None` when the run is already
     /// known, which is what makes processing exactly-once across restarts and nodes.
     pub async fn insert_run(&self, run: &IlluminaRun, folder: &str) -> Result<Option<i64>> {
-        let json = serde_json::to_string(run).map_err(|e| super::StoreError::Invalid(e.to_string()))?;
+        let json =
+            serde_json::to_string(run).map_err(|e| super::StoreError::Invalid(e.to_string()))?;
         let now = super::now();
         macro_rules! insert {
             ($p:expr) => {{

@@ -69,7 +69,9 @@ impl Store {
     }
 
     pub async fn user_count(&self) -> Result<i64> {
-        Ok(with_pool!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(p).await?))
+        Ok(
+            with_pool!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(p).await?),
+        )
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>> {
@@ -77,7 +79,11 @@ impl Store {
             "SELECT id, username, password_hash, role FROM users WHERE id = $1")
             .bind(id).fetch_optional(p).await?);
         Ok(row.and_then(|r| {
-            Role::parse(&r.role).map(|role| User { id: r.id, username: r.username, role })
+            Role::parse(&r.role).map(|role| User {
+                id: r.id,
+                username: r.username,
+                role,
+            })
         }))
     }
 

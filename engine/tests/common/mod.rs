@@ -17,7 +17,8 @@ pub fn fixture(rel: &str) -> PathBuf {
 }
 
 pub fn postgres_admin_url() -> String {
-    std::env::var("GENOBRIDGE_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("GENOBRIDGE_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 /// A store on a fresh database; drop the returned guard's database with `cleanup`.
@@ -32,7 +33,12 @@ impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("gb.db").display());
-        TestDb { store: Store::open(&url).await.unwrap(), backend: "sqlite", pg_name: None, _dir: Some(dir) }
+        TestDb {
+            store: Store::open(&url).await.unwrap(),
+            backend: "sqlite",
+            pg_name: None,
+            _dir: Some(dir),
+        }
     }
 
     /// A new database on the machine's PostgreSQL. Fails (never skips) when it is down:
@@ -41,12 +47,21 @@ impl TestDb {
         use sqlx::Executor;
         let admin = postgres_admin_url();
         let name = format!("gb_test_{}", uuid::Uuid::new_v4().simple());
-        let pool = sqlx::PgPool::connect(&admin).await.expect("PostgreSQL at GENOBRIDGE_TEST_POSTGRES must be reachable");
-        pool.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+        let pool = sqlx::PgPool::connect(&admin)
+            .await
+            .expect("PostgreSQL at GENOBRIDGE_TEST_POSTGRES must be reachable");
+        pool.execute(format!("CREATE DATABASE {name}").as_str())
+            .await
+            .unwrap();
         pool.close().await;
         let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
         let store = Store::open(&format!("{base}/{name}")).await.unwrap();
-        TestDb { store, backend: "postgres", pg_name: Some(name), _dir: None }
+        TestDb {
+            store,
+            backend: "postgres",
+            pg_name: Some(name),
+            _dir: None,
+        }
     }
 
     pub async fn both() -> Vec<TestDb> {
@@ -56,7 +71,10 @@ impl TestDb {
     pub async fn url(&self) -> Option<String> {
         self.pg_name.as_ref().map(|n| {
             let admin = postgres_admin_url();
-            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
+            let base = admin
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_string())
+                .unwrap_or(admin);
             format!("{base}/{n}")
         })
     }
@@ -68,7 +86,9 @@ impl TestDb {
                 p.close().await;
             }
             if let Ok(pool) = sqlx::PgPool::connect(&postgres_admin_url()).await {
-                let _ = pool.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str()).await;
+                let _ = pool
+                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await;
             }
         }
     }

@@ -10,25 +10,40 @@ use std::path::Path;
 pub enum Completion {
     Complete,
     /// Still being written or copied: look again later.
-    InProgress { waiting_for: String },
+    InProgress {
+        waiting_for: String,
+    },
     /// The instrument says the run failed or was stopped: an event of its own.
-    Failed { status: String },
+    Failed {
+        status: String,
+    },
 }
 
 pub fn completion(dir: &Path) -> Completion {
     if !dir.join("RunInfo.xml").is_file() {
-        return Completion::InProgress { waiting_for: "RunInfo.xml".into() };
+        return Completion::InProgress {
+            waiting_for: "RunInfo.xml".into(),
+        };
     }
     let status_file = dir.join("RunCompletionStatus.xml");
     if status_file.is_file() {
-        match std::fs::read_to_string(&status_file).ok().and_then(|t| run_status(&t)) {
+        match std::fs::read_to_string(&status_file)
+            .ok()
+            .and_then(|t| run_status(&t))
+        {
             Some(s) if s == "RunCompleted" => {}
             Some(s) => return Completion::Failed { status: s },
-            None => return Completion::InProgress { waiting_for: "a readable RunStatus in RunCompletionStatus.xml".into() },
+            None => {
+                return Completion::InProgress {
+                    waiting_for: "a readable RunStatus in RunCompletionStatus.xml".into(),
+                }
+            }
         }
     }
     if !dir.join("CopyComplete.txt").is_file() {
-        return Completion::InProgress { waiting_for: "CopyComplete.txt".into() };
+        return Completion::InProgress {
+            waiting_for: "CopyComplete.txt".into(),
+        };
     }
     Completion::Complete
 }

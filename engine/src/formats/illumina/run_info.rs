@@ -77,12 +77,15 @@ pub fn parse_run_info(path: &Path, text: &str) -> Result<RunInfo, FormatError> {
     if text.trim().is_empty() {
         return Err(FormatError::new(path, None, "empty file"));
     }
-    let x: XRunInfo = quick_xml::de::from_str(text).map_err(|e| {
-        FormatError::new(path, None, format!("not a valid RunInfo.xml: {e}"))
-    })?;
+    let x: XRunInfo = quick_xml::de::from_str(text)
+        .map_err(|e| FormatError::new(path, None, format!("not a valid RunInfo.xml: {e}")))?;
     let r = x.run;
     if r.flowcell.trim().is_empty() {
-        return Err(FormatError::new(path, Some("element <Flowcell>".into()), "empty"));
+        return Err(FormatError::new(
+            path,
+            Some("element <Flowcell>".into()),
+            "empty",
+        ));
     }
     Ok(RunInfo {
         run_id: r.id,
@@ -91,6 +94,15 @@ pub fn parse_run_info(path: &Path, text: &str) -> Result<RunInfo, FormatError> {
         instrument: r.instrument.trim().to_string(),
         date: r.date.map(|d| d.trim().to_string()),
         lanes: r.layout.and_then(|l| l.lanes),
-        reads: r.reads.read.into_iter().map(|x| Read { number: x.number, cycles: x.cycles, is_index: x.indexed == "Y" }).collect(),
+        reads: r
+            .reads
+            .read
+            .into_iter()
+            .map(|x| Read {
+                number: x.number,
+                cycles: x.cycles,
+                is_index: x.indexed == "Y",
+            })
+            .collect(),
     })
 }

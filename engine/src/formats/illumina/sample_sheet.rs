@@ -25,10 +25,16 @@ pub fn parse_sample_sheet(path: &Path, text: &str) -> Result<Vec<SampleEntry>, F
     }
     let lines: Vec<&str> = text.lines().collect();
     let section_start = ["[BCLConvert_Data]", "[Data]"].iter().find_map(|name| {
-        lines.iter().position(|l| l.trim_end_matches(',').trim().eq_ignore_ascii_case(name))
+        lines
+            .iter()
+            .position(|l| l.trim_end_matches(',').trim().eq_ignore_ascii_case(name))
     });
     let Some(start) = section_start else {
-        return Err(FormatError::new(path, None, "no [BCLConvert_Data] or [Data] section"));
+        return Err(FormatError::new(
+            path,
+            None,
+            "no [BCLConvert_Data] or [Data] section",
+        ));
     };
     let body_lines: Vec<&str> = lines[start + 1..]
         .iter()
@@ -36,29 +42,56 @@ pub fn parse_sample_sheet(path: &Path, text: &str) -> Result<Vec<SampleEntry>, F
         .copied()
         .collect();
     let body = body_lines.join("\n");
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(body.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(body.as_bytes());
     let header_line = start + 2;
-    let headers = rdr.headers().map_err(|e| FormatError::new(path, Some(format!("line {header_line}")), e.to_string()))?.clone();
+    let headers = rdr
+        .headers()
+        .map_err(|e| FormatError::new(path, Some(format!("line {header_line}")), e.to_string()))?
+        .clone();
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let sample_col = col("Sample_ID").ok_or_else(|| {
-        FormatError::new(path, Some(format!("line {header_line}")), "the data section has no Sample_ID column")
+        FormatError::new(
+            path,
+            Some(format!("line {header_line}")),
+            "the data section has no Sample_ID column",
+        )
     })?;
-    let (lane_col, i1, i2) = (col("Lane"), col("Index").or_else(|| col("index")), col("Index2").or_else(|| col("index2")));
+    let (lane_col, i1, i2) = (
+        col("Lane"),
+        col("Index").or_else(|| col("index")),
+        col("Index2").or_else(|| col("index2")),
+    );
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for (n, rec) in rdr.records().enumerate() {
         let line = header_line + 1 + n;
-        let rec = rec.map_err(|e| FormatError::new(path, Some(format!("line {line}")), e.to_string()))?;
+        let rec =
+            rec.map_err(|e| FormatError::new(path, Some(format!("line {line}")), e.to_string()))?;
         if rec.iter().all(|f| f.is_empty()) {
             continue;
         }
-        let get = |c: Option<usize>| c.and_then(|c| rec.get(c)).filter(|v| !v.is_empty()).map(str::to_string);
+        let get = |c: Option<usize>| {
+            c.and_then(|c| rec.get(c))
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
         let sample_id = get(Some(sample_col)).ok_or_else(|| {
-            FormatError::new(path, Some(format!("line {line}, field Sample_ID")), "empty Sample_ID")
+            FormatError::new(
+                path,
+                Some(format!("line {line}, field Sample_ID")),
+                "empty Sample_ID",
+            )
         })?;
         let lane = match get(lane_col) {
             Some(l) => Some(l.parse::<u32>().map_err(|_| {
-                FormatError::new(path, Some(format!("line {line}, field Lane")), format!("lane {l:?} is not a number"))
+                FormatError::new(
+                    path,
+                    Some(format!("line {line}, field Lane")),
+                    format!("lane {l:?} is not a number"),
+                )
             })?),
             None => None,
         };
@@ -66,10 +99,18 @@ pub fn parse_sample_sheet(path: &Path, text: &str) -> Result<Vec<SampleEntry>, F
             return Err(FormatError::new(
                 path,
                 Some(format!("line {line}, field Sample_ID")),
-                format!("duplicate Sample_ID {sample_id:?}{}", lane.map(|l| format!(" in lane {l}")).unwrap_or_default()),
+                format!(
+                    "duplicate Sample_ID {sample_id:?}{}",
+                    lane.map(|l| format!(" in lane {l}")).unwrap_or_default()
+                ),
             ));
         }
-        out.push(SampleEntry { sample_id, lane, index1: get(i1), index2: get(i2) });
+        out.push(SampleEntry {
+            sample_id,
+            lane,
+            index1: get(i1),
+            index2: get(i2),
+        });
     }
     Ok(out)
 }

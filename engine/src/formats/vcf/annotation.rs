@@ -53,8 +53,14 @@ pub fn decode_info(value: &str) -> String {
         return value.to_string();
     }
     value
-        .replace("%3A", ":").replace("%3B", ";").replace("%3D", "=")
-        .replace("%2C", ",").replace("%0D", "\r").replace("%0A", "\n").replace("%09", "\t").replace("%25", "%")
+        .replace("%3A", ":")
+        .replace("%3B", ";")
+        .replace("%3D", "=")
+        .replace("%2C", ",")
+        .replace("%0D", "\r")
+        .replace("%0A", "\n")
+        .replace("%09", "\t")
+        .replace("%25", "%")
 }
 
 /// The first value of `key` in a raw INFO column.
@@ -101,7 +107,12 @@ impl CsqLayout {
         let start = line.find("Format: ")? + "Format: ".len();
         let rest = &line[start..];
         let end = rest.find('"').unwrap_or(rest.len());
-        Some(CsqLayout { fields: rest[..end].split('|').map(|s| s.trim().to_string()).collect() })
+        Some(CsqLayout {
+            fields: rest[..end]
+                .split('|')
+                .map(|s| s.trim().to_string())
+                .collect(),
+        })
     }
 
     fn index(&self, name: &str) -> Option<usize> {
@@ -114,17 +125,41 @@ impl CsqLayout {
         let entries: Vec<Vec<&str>> = csq
             .split(',')
             .map(|e| e.split('|').collect::<Vec<_>>())
-            .filter(|f| f.get(allele).is_some_and(|a| *a == alt || alt.ends_with(a) && !a.is_empty() || (*a == "-" && alt.len() == 1)))
+            .filter(|f| {
+                f.get(allele).is_some_and(|a| {
+                    *a == alt || alt.ends_with(a) && !a.is_empty() || (*a == "-" && alt.len() == 1)
+                })
+            })
             .collect();
-        let flag = |f: &Vec<&str>, name: &str| self.index(name).and_then(|i| f.get(i)).is_some_and(|v| !v.is_empty());
+        let flag = |f: &Vec<&str>, name: &str| {
+            self.index(name)
+                .and_then(|i| f.get(i))
+                .is_some_and(|v| !v.is_empty())
+        };
         let best = entries
             .iter()
             .find(|f| flag(f, "MANE_SELECT"))
-            .or_else(|| entries.iter().find(|f| self.index("CANONICAL").and_then(|i| f.get(i)) == Some(&"YES")))
+            .or_else(|| {
+                entries
+                    .iter()
+                    .find(|f| self.index("CANONICAL").and_then(|i| f.get(i)) == Some(&"YES"))
+            })
             .or_else(|| entries.first())?;
-        let get = |name: &str| self.index(name).and_then(|i| best.get(i)).and_then(|v| non_empty(v));
-        let strip = |v: Option<String>| v.map(|s| s.split_once(':').map(|(_, h)| h.to_string()).unwrap_or(s));
-        let hgnc_id = get("HGNC_ID").map(|h| if h.starts_with("HGNC:") { h } else { format!("HGNC:{h}") });
+        let get = |name: &str| {
+            self.index(name)
+                .and_then(|i| best.get(i))
+                .and_then(|v| non_empty(v))
+        };
+        let strip = |v: Option<String>| {
+            v.map(|s| s.split_once(':').map(|(_, h)| h.to_string()).unwrap_or(s))
+        };
+        let hgnc_id = get("HGNC_ID").map(|h| {
+            if h.starts_with("HGNC:") {
+                h
+            } else {
+                format!("HGNC:{h}")
+            }
+        });
         Some(TranscriptAnnotation {
             gene_symbol: get("SYMBOL"),
             hgnc_id,

@@ -40,8 +40,18 @@ impl Genotype {
         }
         let gt = gt?;
         let phased = gt.contains('|');
-        let alleles = gt.split(['/', '|']).map(|a| a.parse::<usize>().ok()).collect();
-        Some(Genotype { gt, phased, alleles, allele_depths: ad, read_depth: dp, allele_frequencies: af })
+        let alleles = gt
+            .split(['/', '|'])
+            .map(|a| a.parse::<usize>().ok())
+            .collect();
+        Some(Genotype {
+            gt,
+            phased,
+            alleles,
+            allele_depths: ad,
+            read_depth: dp,
+            allele_frequencies: af,
+        })
     }
 
     pub fn is_no_call(&self) -> bool {

@@ -49,7 +49,8 @@ pub struct VcfReader {
 
 impl VcfReader {
     pub fn open(path: &Path) -> Result<Self, FormatError> {
-        let file = File::open(path).map_err(|e| FormatError::new(path, None, format!("cannot open: {e}")))?;
+        let file = File::open(path)
+            .map_err(|e| FormatError::new(path, None, format!("cannot open: {e}")))?;
         let name = path.to_string_lossy().to_ascii_lowercase();
         let input: Box<dyn BufRead + Send> = if name.ends_with(".gz") || name.ends_with(".bgz") {
             Box::new(noodles_bgzf::io::Reader::new(file))
@@ -59,7 +60,10 @@ impl VcfReader {
         Self::from_reader(path, input)
     }
 
-    pub fn from_reader(path: &Path, mut input: Box<dyn BufRead + Send>) -> Result<Self, FormatError> {
+    pub fn from_reader(
+        path: &Path,
+        mut input: Box<dyn BufRead + Send>,
+    ) -> Result<Self, FormatError> {
         let mut parser = vcf::header::Parser::default();
         let mut warnings = Vec::new();
         let mut line = String::new();
@@ -70,16 +74,32 @@ impl VcfReader {
         loop {
             line.clear();
             let n = input.read_line(&mut line).map_err(|e| {
-                FormatError::new(path, Some(format!("line {}", line_no + 1)), format!("cannot read: {e}"))
+                FormatError::new(
+                    path,
+                    Some(format!("line {}", line_no + 1)),
+                    format!("cannot read: {e}"),
+                )
             })?;
             if n == 0 {
-                let reason = if line_no == 0 { "empty file" } else { "the header ends before the #CHROM line (truncated?)" };
-                return Err(FormatError::new(path, Some(format!("line {}", line_no + 1)), reason));
+                let reason = if line_no == 0 {
+                    "empty file"
+                } else {
+                    "the header ends before the #CHROM line (truncated?)"
+                };
+                return Err(FormatError::new(
+                    path,
+                    Some(format!("line {}", line_no + 1)),
+                    reason,
+                ));
             }
             line_no += 1;
             let text = line.trim_end_matches(['\n', '\r']);
             if line_no == 1 && !text.starts_with("##fileformat=VCF") {
-                return Err(FormatError::new(path, Some("line 1".into()), "not a VCF: the first line must be ##fileformat=VCFv4.x"));
+                return Err(FormatError::new(
+                    path,
+                    Some("line 1".into()),
+                    "not a VCF: the first line must be ##fileformat=VCFv4.x",
+                ));
             }
             if text.starts_with("##INFO=<ID=CSQ") {
                 info_lines.push(text.to_string());
@@ -88,7 +108,11 @@ impl VcfReader {
                 reference_hint = text.to_ascii_lowercase();
             }
             if text.starts_with("##contig=<ID=chr1,") || text.starts_with("##contig=<ID=1,") {
-                chr1_length = text.split("length=").nth(1).and_then(|s| s.trim_end_matches('>').split([',', '>']).next()).and_then(|s| s.parse::<u64>().ok());
+                chr1_length = text
+                    .split("length=")
+                    .nth(1)
+                    .and_then(|s| s.trim_end_matches('>').split([',', '>']).next())
+                    .and_then(|s| s.parse::<u64>().ok());
             }
             match parser.parse_partial(text.as_bytes()) {
                 Ok(vcf::header::parser::Entry::Header) => break,
@@ -100,14 +124,22 @@ impl VcfReader {
                         // in a pipeline does not stop a clinical report.
                         warnings.push(format!("line {line_no}: {msg}; kept the first definition"));
                     } else {
-                        return Err(FormatError::new(path, Some(format!("line {line_no}")), format!("bad header line: {msg}")));
+                        return Err(FormatError::new(
+                            path,
+                            Some(format!("line {line_no}")),
+                            format!("bad header line: {msg}"),
+                        ));
                     }
                 }
             }
         }
-        let header = parser
-            .finish()
-            .map_err(|e| FormatError::new(path, Some(format!("line {line_no}")), format!("bad header: {e}")))?;
+        let header = parser.finish().map_err(|e| {
+            FormatError::new(
+                path,
+                Some(format!("line {line_no}")),
+                format!("bad header: {e}"),
+            )
+        })?;
         let assembly = if reference_hint.contains("38") {
             Some(Assembly::GRCh38)
         } else if reference_hint.contains("37") || reference_hint.contains("19") {
@@ -119,9 +151,21 @@ impl VcfReader {
                 _ => None,
             }
         };
-        let csq = info_lines.iter().find_map(|l| CsqLayout::from_header_line(l));
+        let csq = info_lines
+            .iter()
+            .find_map(|l| CsqLayout::from_header_line(l));
         let samples = header.sample_names().iter().cloned().collect();
-        Ok(VcfReader { path: path.to_path_buf(), input, header, warnings, csq, assembly, samples, line_no, buf: String::new() })
+        Ok(VcfReader {
+            path: path.to_path_buf(),
+            input,
+            header,
+            warnings,
+            csq,
+            assembly,
+            samples,
+            line_no,
+            buf: String::new(),
+        })
     }
 
     pub fn sample_names(&self) -> &[String] {
@@ -147,7 +191,11 @@ impl VcfReader {
         loop {
             self.buf.clear();
             let n = self.input.read_line(&mut self.buf).map_err(|e| {
-                FormatError::new(&self.path, Some(format!("line {}", self.line_no + 1)), format!("cannot read: {e}"))
+                FormatError::new(
+                    &self.path,
+                    Some(format!("line {}", self.line_no + 1)),
+                    format!("cannot read: {e}"),
+                )
             })?;
             if n == 0 {
                 return Ok(None);
@@ -160,9 +208,20 @@ impl VcfReader {
             let line = self.line_no;
             let record = match vcf::Record::try_from(text.as_bytes()) {
                 Ok(r) => r,
-                Err(e) => return Ok(Some(VcfItem::Rejected(Rejection::new(line, format!("not a valid VCF record: {e}"))))),
+                Err(e) => {
+                    return Ok(Some(VcfItem::Rejected(Rejection::new(
+                        line,
+                        format!("not a valid VCF record: {e}"),
+                    ))))
+                }
             };
-            return Ok(Some(variant::from_record(&self.header, self.csq.as_ref(), line, text, &record)));
+            return Ok(Some(variant::from_record(
+                &self.header,
+                self.csq.as_ref(),
+                line,
+                text,
+                &record,
+            )));
         }
     }
 }

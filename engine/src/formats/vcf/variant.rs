@@ -17,7 +17,10 @@ pub struct Rejection {
 
 impl Rejection {
     pub fn new(line: u64, reason: impl Into<String>) -> Self {
-        Rejection { line, reason: reason.into() }
+        Rejection {
+            line,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -49,12 +52,18 @@ impl Variant {
     /// `5` for `chr5`, `X` for `chrX`, `MT` for `chrM`.
     pub fn chromosome(&self) -> &str {
         let c = self.chrom.strip_prefix("chr").unwrap_or(&self.chrom);
-        if c == "M" { "MT" } else { c }
+        if c == "M" {
+            "MT"
+        } else {
+            c
+        }
     }
 }
 
 fn valid_bases(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| matches!(b.to_ascii_uppercase(), b'A' | b'C' | b'G' | b'T' | b'N'))
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| matches!(b.to_ascii_uppercase(), b'A' | b'C' | b'G' | b'T' | b'N'))
 }
 
 pub(super) fn from_record(
@@ -69,7 +78,10 @@ pub(super) fn from_record(
     let _ = header;
     let cols: Vec<&str> = text.split('\t').collect();
     if cols.len() < 8 {
-        return reject(format!("only {} tab-separated columns; a VCF record has at least 8", cols.len()));
+        return reject(format!(
+            "only {} tab-separated columns; a VCF record has at least 8",
+            cols.len()
+        ));
     }
     let pos = match record.variant_start() {
         Some(Ok(p)) => usize::from(p) as u64,
@@ -78,7 +90,9 @@ pub(super) fn from_record(
     };
     let ref_allele = record.reference_bases();
     if !valid_bases(ref_allele) {
-        return reject(format!("REF {ref_allele:?} is not a reference allele (one run of A, C, G, T, N)"));
+        return reject(format!(
+            "REF {ref_allele:?} is not a reference allele (one run of A, C, G, T, N)"
+        ));
     }
     let alts: Vec<&str> = cols[4].split(',').collect();
     if alts == ["."] {
@@ -86,7 +100,9 @@ pub(super) fn from_record(
     }
     for a in &alts {
         if a.starts_with('<') || a.contains('[') || a.contains(']') {
-            return reject(format!("ALT {a:?} is symbolic or a breakend; reports take sequence alleles only"));
+            return reject(format!(
+                "ALT {a:?} is symbolic or a breakend; reports take sequence alleles only"
+            ));
         }
         if *a != "*" && !valid_bases(a) {
             return reject(format!("ALT {a:?} is not a sequence allele"));
@@ -94,7 +110,11 @@ pub(super) fn from_record(
     }
     let filter = cols[6].to_string();
     let info = cols[7];
-    let genotype = if cols.len() >= 10 { Genotype::from_columns(cols[8], cols[9]) } else { None };
+    let genotype = if cols.len() >= 10 {
+        Genotype::from_columns(cols[8], cols[9])
+    } else {
+        None
+    };
     if cols.len() >= 10 && genotype.is_none() {
         return reject("the sample has no GT: a report needs a called genotype".into());
     }
@@ -105,10 +125,17 @@ pub(super) fn from_record(
     }
     let ann = annotation::info_value(info, "ANN");
     let csq_value = annotation::info_value(info, "CSQ");
-    let clnsig = annotation::info_value(info, "CLNSIG").and_then(ClinicalSignificance::from_clinvar);
-    let clndn = annotation::info_value(info, "CLNDN").map(|v| annotation::decode_info(v).replace('_', " "));
-    let clnrev = annotation::info_value(info, "CLNREVSTAT").map(|v| annotation::decode_info(v).replace('_', " "));
-    let ids: Vec<String> = if cols[2] == "." { Vec::new() } else { cols[2].split(';').map(str::to_string).collect() };
+    let clnsig =
+        annotation::info_value(info, "CLNSIG").and_then(ClinicalSignificance::from_clinvar);
+    let clndn =
+        annotation::info_value(info, "CLNDN").map(|v| annotation::decode_info(v).replace('_', " "));
+    let clnrev = annotation::info_value(info, "CLNREVSTAT")
+        .map(|v| annotation::decode_info(v).replace('_', " "));
+    let ids: Vec<String> = if cols[2] == "." {
+        Vec::new()
+    } else {
+        cols[2].split(';').map(str::to_string).collect()
+    };
     let end = pos + ref_allele.len() as u64 - 1;
     let mut out = Vec::new();
     for (i, alt) in alts.iter().enumerate() {
@@ -133,7 +160,9 @@ pub(super) fn from_record(
             alt_allele: alt.to_ascii_uppercase(),
             filter: filter.clone(),
             zygosity,
-            allele_frequency: genotype.as_ref().and_then(|g| g.allele_frequency(allele_index)),
+            allele_frequency: genotype
+                .as_ref()
+                .and_then(|g| g.allele_frequency(allele_index)),
             alt_depth: genotype.as_ref().and_then(|g| g.alt_depth(allele_index)),
             genotype: genotype.clone(),
             annotation,

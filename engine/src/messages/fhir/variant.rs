@@ -43,43 +43,98 @@ pub fn variant_observation(
                 Some(hgnc) => concept("http://www.genenames.org", hgnc, Some(symbol)),
                 None => json!({ "text": symbol }),
             };
-            comps.push(component(codes::GENE_STUDIED, "valueCodeableConcept", value));
+            comps.push(component(
+                codes::GENE_STUDIED,
+                "valueCodeableConcept",
+                value,
+            ));
         }
         if let Some(c) = &a.c_hgvs {
-            let full = a.transcript.as_ref().map(|t| format!("{t}:{c}")).unwrap_or_else(|| c.clone());
-            comps.push(component(codes::C_HGVS, "valueCodeableConcept", concept("http://varnomen.hgvs.org", &full, None)));
+            let full = a
+                .transcript
+                .as_ref()
+                .map(|t| format!("{t}:{c}"))
+                .unwrap_or_else(|| c.clone());
+            comps.push(component(
+                codes::C_HGVS,
+                "valueCodeableConcept",
+                concept("http://varnomen.hgvs.org", &full, None),
+            ));
         }
         if let Some(p) = &a.p_hgvs {
-            comps.push(component(codes::P_HGVS, "valueCodeableConcept", concept("http://varnomen.hgvs.org", p, None)));
+            comps.push(component(
+                codes::P_HGVS,
+                "valueCodeableConcept",
+                concept("http://varnomen.hgvs.org", p, None),
+            ));
         }
         if let Some(t) = &a.transcript {
-            let system = if t.starts_with("ENST") { "http://www.ensembl.org" } else { "http://www.ncbi.nlm.nih.gov/refseq" };
-            comps.push(component(codes::TRANSCRIPT_REF_SEQ, "valueCodeableConcept", concept(system, t, None)));
+            let system = if t.starts_with("ENST") {
+                "http://www.ensembl.org"
+            } else {
+                "http://www.ncbi.nlm.nih.gov/refseq"
+            };
+            comps.push(component(
+                codes::TRANSCRIPT_REF_SEQ,
+                "valueCodeableConcept",
+                concept(system, t, None),
+            ));
         }
     }
     let chrom = v.chromosome();
     if let Some(nc) = refseq(chrom, report.assembly) {
-        comps.push(component(codes::GENOMIC_REF_SEQ, "valueCodeableConcept", concept("http://www.ncbi.nlm.nih.gov/refseq", nc, None)));
+        comps.push(component(
+            codes::GENOMIC_REF_SEQ,
+            "valueCodeableConcept",
+            concept("http://www.ncbi.nlm.nih.gov/refseq", nc, None),
+        ));
     }
     comps.push(coded(codes::ASSEMBLY, assembly_code(report.assembly)));
     if let Some(c) = codes::chromosome(chrom) {
         comps.push(coded(codes::CHROMOSOME, c));
     }
-    comps.push(component(codes::REF_ALLELE, "valueString", json!(v.ref_allele)));
-    comps.push(component(codes::ALT_ALLELE, "valueString", json!(v.alt_allele)));
+    comps.push(component(
+        codes::REF_ALLELE,
+        "valueString",
+        json!(v.ref_allele),
+    ));
+    comps.push(component(
+        codes::ALT_ALLELE,
+        "valueString",
+        json!(v.alt_allele),
+    ));
     comps.push(coded(codes::COORDINATE_SYSTEM, codes::ONE_BASED));
-    comps.push(component(codes::EXACT_START_END, "valueRange", json!({ "low": { "value": v.pos }, "high": { "value": v.end } })));
+    comps.push(component(
+        codes::EXACT_START_END,
+        "valueRange",
+        json!({ "low": { "value": v.pos }, "high": { "value": v.end } }),
+    ));
     if let Some(z) = v.zygosity {
         comps.push(coded(codes::ALLELIC_STATE, zygosity_code(z)));
     }
     if let Some(af) = v.allele_frequency {
         let af = (af * 1000.0).round() / 1000.0;
-        comps.push(component(codes::ALLELE_FREQUENCY, "valueQuantity", json!({ "value": af, "system": "http://unitsofmeasure.org", "code": "1" })));
+        comps.push(component(
+            codes::ALLELE_FREQUENCY,
+            "valueQuantity",
+            json!({ "value": af, "system": "http://unitsofmeasure.org", "code": "1" }),
+        ));
     }
     if let Some(dp) = v.genotype.as_ref().and_then(|g| g.read_depth) {
-        comps.push(component(codes::READ_DEPTH, "valueQuantity", json!({ "value": dp, "system": "http://unitsofmeasure.org", "code": "1" })));
+        comps.push(component(
+            codes::READ_DEPTH,
+            "valueQuantity",
+            json!({ "value": dp, "system": "http://unitsofmeasure.org", "code": "1" }),
+        ));
     }
-    comps.push(coded(codes::GENOMIC_SOURCE_CLASS, if somatic { codes::SOMATIC } else { codes::GERMLINE }));
+    comps.push(coded(
+        codes::GENOMIC_SOURCE_CLASS,
+        if somatic {
+            codes::SOMATIC
+        } else {
+            codes::GERMLINE
+        },
+    ));
     json!({
         "resourceType": "Observation", "id": id,
         "meta": { "profile": [format!("{IG}/StructureDefinition/variant")] },
@@ -94,7 +149,14 @@ pub fn variant_observation(
     })
 }
 
-pub fn diagnostic_implication(id: &str, s: ClinicalSignificance, v: &Variant, variant: &str, patient: &str, issued: &str) -> Value {
+pub fn diagnostic_implication(
+    id: &str,
+    s: ClinicalSignificance,
+    v: &Variant,
+    variant: &str,
+    patient: &str,
+    issued: &str,
+) -> Value {
     let mut comps = vec![coded(codes::CLINICAL_SIGNIFICANCE, significance_code(s))];
     if let Some(cond) = &v.clinvar_condition {
         comps.push(json!({

@@ -14,7 +14,10 @@ pub struct ObxWriter {
 }
 
 fn cwe(code: &str, display: &str, system: &str) -> FieldBuilder {
-    FieldBuilder::default().with_component_value(1, code).with_component_value(2, display).with_component_value(3, system)
+    FieldBuilder::default()
+        .with_component_value(1, code)
+        .with_component_value(2, display)
+        .with_component_value(3, system)
 }
 
 fn loinc(c: Code) -> FieldBuilder {
@@ -23,7 +26,14 @@ fn loinc(c: Code) -> FieldBuilder {
 
 impl ObxWriter {
     /// OBX-1 counts from 1 across the whole message.
-    fn push(&mut self, value_type: &str, what: Code, sub_id: &str, value: FieldBuilder, units: Option<&str>) {
+    fn push(
+        &mut self,
+        value_type: &str,
+        what: Code,
+        sub_id: &str,
+        value: FieldBuilder,
+        units: Option<&str>,
+    ) {
         let mut seg = SegmentBuilder::new("OBX")
             .with_field_value(1, self.segments.len() + 1)
             .with_field_value(2, value_type)
@@ -48,7 +58,10 @@ impl ObxWriter {
     /// no overall call is made: without curated significance for every variant a
     /// "Negative" would overstate what the pipeline knows.
     pub fn overall_interpretation(&mut self, report: &Report) {
-        let positive = report.variants.iter().any(|v| v.clinical_significance.is_some_and(|s| s.is_pathogenic()));
+        let positive = report
+            .variants
+            .iter()
+            .any(|v| v.clinical_significance.is_some_and(|s| s.is_pathogenic()));
         if positive {
             self.coded(codes::OVERALL_INTERPRETATION, "1", codes::POSITIVE);
         }
@@ -59,23 +72,55 @@ impl ObxWriter {
         if let Some(a) = &v.annotation {
             if let Some(symbol) = &a.gene_symbol {
                 let id = a.hgnc_id.as_deref().unwrap_or(symbol);
-                self.push("CWE", codes::GENE_STUDIED, sub_id, cwe(id, symbol, "HGNC"), None);
+                self.push(
+                    "CWE",
+                    codes::GENE_STUDIED,
+                    sub_id,
+                    cwe(id, symbol, "HGNC"),
+                    None,
+                );
             }
             if let Some(c) = &a.c_hgvs {
-                let full = a.transcript.as_ref().map(|t| format!("{t}:{c}")).unwrap_or_else(|| c.clone());
-                self.push("CWE", codes::C_HGVS, sub_id, cwe(&full, &full, "HGVS"), None);
+                let full = a
+                    .transcript
+                    .as_ref()
+                    .map(|t| format!("{t}:{c}"))
+                    .unwrap_or_else(|| c.clone());
+                self.push(
+                    "CWE",
+                    codes::C_HGVS,
+                    sub_id,
+                    cwe(&full, &full, "HGVS"),
+                    None,
+                );
             }
             if let Some(p) = &a.p_hgvs {
                 self.push("CWE", codes::P_HGVS, sub_id, cwe(p, p, "HGVS"), None);
             }
             if let Some(t) = &a.transcript {
-                let system = if t.starts_with("ENST") { "ENSEMBL" } else { "RefSeq-T" };
-                self.push("CWE", codes::TRANSCRIPT_REF_SEQ, sub_id, cwe(t, t, system), None);
+                let system = if t.starts_with("ENST") {
+                    "ENSEMBL"
+                } else {
+                    "RefSeq-T"
+                };
+                self.push(
+                    "CWE",
+                    codes::TRANSCRIPT_REF_SEQ,
+                    sub_id,
+                    cwe(t, t, system),
+                    None,
+                );
             }
         }
         let chrom = v.chromosome();
         if let Some(nc) = refseq(chrom, assembly) {
-            self.push("CWE", codes::GENOMIC_REF_SEQ, sub_id, cwe(nc, nc, "RefSeq-G"), None);
+            self.push(
+                "CWE",
+                codes::GENOMIC_REF_SEQ,
+                sub_id,
+                cwe(nc, nc, "RefSeq-G"),
+                None,
+            );
         }
         self.coded(codes::ASSEMBLY, sub_id, assembly_code(assembly));
         if let Some(c) = codes::chromosome(chrom) {
@@ -84,21 +129,43 @@ impl ObxWriter {
         self.string(codes::REF_ALLELE, sub_id, &v.ref_allele);
         self.string(codes::ALT_ALLELE, sub_id, &v.alt_allele);
         self.coded(codes::COORDINATE_SYSTEM, sub_id, codes::ONE_BASED);
-        let range = FieldBuilder::default().with_component_value(1, v.pos).with_component_value(2, v.end);
+        let range = FieldBuilder::default()
+            .with_component_value(1, v.pos)
+            .with_component_value(2, v.end);
         self.push("NR", codes::EXACT_START_END, sub_id, range, None);
         if let Some(z) = v.zygosity {
             self.coded(codes::ALLELIC_STATE, sub_id, zygosity_code(z));
         }
         if let Some(af) = v.allele_frequency {
-            self.push("NM", codes::ALLELE_FREQUENCY, sub_id, FieldBuilder::from(format!("{af:.3}")), Some("1"));
+            self.push(
+                "NM",
+                codes::ALLELE_FREQUENCY,
+                sub_id,
+                FieldBuilder::from(format!("{af:.3}")),
+                Some("1"),
+            );
         }
         if let Some(dp) = v.genotype.as_ref().and_then(|g| g.read_depth) {
-            self.push("NM", codes::READ_DEPTH, sub_id, FieldBuilder::from(dp), None);
+            self.push(
+                "NM",
+                codes::READ_DEPTH,
+                sub_id,
+                FieldBuilder::from(dp),
+                None,
+            );
         }
         if let Some(s) = v.clinical_significance {
             self.coded(codes::CLINICAL_SIGNIFICANCE, sub_id, significance_code(s));
         }
-        self.coded(codes::GENOMIC_SOURCE_CLASS, sub_id, if somatic { codes::SOMATIC } else { codes::GERMLINE });
+        self.coded(
+            codes::GENOMIC_SOURCE_CLASS,
+            sub_id,
+            if somatic {
+                codes::SOMATIC
+            } else {
+                codes::GERMLINE
+            },
+        );
     }
 
     pub fn into_segments(self) -> Vec<SegmentBuilder> {

@@ -5,14 +5,27 @@ use crate::{report::Report, store::Order};
 use hl7_parser::builder::{FieldBuilder, RepeatBuilder, SegmentBuilder};
 
 fn components(values: &[&str]) -> FieldBuilder {
-    values.iter().enumerate().fold(FieldBuilder::default(), |f, (i, v)| f.with_component_value(i + 1, v))
+    values
+        .iter()
+        .enumerate()
+        .fold(FieldBuilder::default(), |f, (i, v)| {
+            f.with_component_value(i + 1, v)
+        })
 }
 
 pub fn msh(env: &Envelope) -> SegmentBuilder {
     // LRI R1 profile identifiers (MSH-21): common component, GU (guaranteed unique ids)
     // and RU (results unsolicited).
-    let profiles = ["LRI_Common_Component", "LRI_GU_Component", "LRI_RU_Component"];
-    let oids = ["2.16.840.1.113883.9.16", "2.16.840.1.113883.9.12", "2.16.840.1.113883.9.14"];
+    let profiles = [
+        "LRI_Common_Component",
+        "LRI_GU_Component",
+        "LRI_RU_Component",
+    ];
+    let oids = [
+        "2.16.840.1.113883.9.16",
+        "2.16.840.1.113883.9.12",
+        "2.16.840.1.113883.9.14",
+    ];
     let repeats = profiles
         .iter()
         .zip(oids)
@@ -61,7 +74,17 @@ pub fn obr(o: &Order, env: &Envelope) -> SegmentBuilder {
         .with_field_value(1, "1")
         .with_field(2, components(&[&o.placer_number, "EHR"]))
         .with_field(3, components(&[&o.filler_number, "GenoBridge"]))
-        .with_field(4, components(&[codes::GENETIC_REPORT.code, codes::GENETIC_REPORT.display, "LN", &o.test_code, &o.test_name, "L"]))
+        .with_field(
+            4,
+            components(&[
+                codes::GENETIC_REPORT.code,
+                codes::GENETIC_REPORT.display,
+                "LN",
+                &o.test_code,
+                &o.test_name,
+                "L",
+            ]),
+        )
         .with_field_value(7, &now)
         .with_field_value(22, &now)
         .with_field_value(25, "F")
@@ -70,8 +93,14 @@ pub fn obr(o: &Order, env: &Envelope) -> SegmentBuilder {
 pub fn spm(o: &Order, r: &Report) -> SegmentBuilder {
     SegmentBuilder::new("SPM")
         .with_field_value(1, "1")
-        .with_field(2, FieldBuilder::default().with_component(1, hl7_parser::builder::ComponentBuilder::default()
-            .with_subcomponent(1, &r.sample_id)
-            .with_subcomponent(2, "GenoBridge")))
+        .with_field(
+            2,
+            FieldBuilder::default().with_component(
+                1,
+                hl7_parser::builder::ComponentBuilder::default()
+                    .with_subcomponent(1, &r.sample_id)
+                    .with_subcomponent(2, "GenoBridge"),
+            ),
+        )
         .with_field(4, components(&["", &o.specimen_type]))
 }
