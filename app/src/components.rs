@@ -3,10 +3,12 @@
 mod audit;
 mod messages;
 mod runs;
+mod stats;
 
 pub use audit::AuditTable;
 pub use messages::{Filter, MessagesTable};
 pub use runs::{QuarantineList, RunsTable};
+pub use stats::stats;
 
 use leptos::prelude::*;
 

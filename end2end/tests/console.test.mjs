@@ -36,6 +36,10 @@ test('health is public, the messages API needs a session', async () => {
   assert.equal(health.status, 200);
   assert.equal((await health.text()).trim(), 'ok');
   assert.equal((await fetch(`${server.base}/api/messages`)).status, 401);
+  // A signed-out browser navigation to the dashboard is a real 302, before any script runs.
+  const home = await fetch(`${server.base}/`, { headers: { Accept: 'text/html' }, redirect: 'manual' });
+  assert.equal(home.status, 302);
+  assert.equal(home.headers.get('location'), '/login');
 });
 
 test('state-changing requests from another origin, or with no origin, get 403', async () => {
@@ -111,8 +115,9 @@ test('engineer signs in, sees the run and the delivered LRI report, filters, sig
 
   await page.click('#logout-form button[type="submit"]');
   await page.waitForURL(`${server.base}/login`, { timeout: 10_000 });
-  await page.goto(`${server.base}/`);
+  const nav = await page.goto(`${server.base}/`);
   assert.equal(new URL(page.url()).pathname, '/login', 'signed out: / redirects to /login');
+  assert.equal(nav.request().redirectedFrom()?.url(), `${server.base}/`, 'by an HTTP redirect');
   // The old session id is dead server-side, not just forgotten by the browser.
   const stale = await fetch(`${server.base}/api/messages`, { headers: { Cookie: `${afterLogin.name}=${afterLogin.value}` } });
   assert.equal(stale.status, 401);

@@ -10,9 +10,9 @@ pub fn AuditTable(events: Vec<AuditEntry>) -> impl IntoView {
         return view! { <Empty text="No audit events yet." /> }.into_any();
     }
     view! {
-        <div class="overflow-x-auto">
+        <div class="max-h-96 overflow-auto">
             <table id="audit" class="min-w-full divide-y divide-slate-100 text-sm">
-                <thead class="bg-slate-50">
+                <thead class="sticky top-0 bg-slate-50">
                     <tr>
                         <Th>"#"</Th>
                         <Th>"At"</Th>

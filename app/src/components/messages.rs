@@ -70,6 +70,9 @@ pub fn MessagesTable(
                     on:click=move |_| filter.set(f)
                 >
                     {f.label()}
+                    <span class="ml-1 opacity-70">
+                        {messages.with_value(|m| m.iter().filter(|m| f.admits(&m.status)).count())}
+                    </span>
                 </button>
             }).collect_view()}
         </div>

@@ -2,7 +2,7 @@
 //! SSR). After hydration the data refreshes every few seconds without a reload.
 
 use crate::api::{get_dashboard, get_session, Logout};
-use crate::components::{AuditTable, Brand, Card, Filter, MessagesTable, QuarantineList, RunsTable};
+use crate::components::{AuditTable, Brand, Card, Filter, MessagesTable, QuarantineList, RunsTable, stats};
 use crate::model::{Me, SessionView};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -55,16 +55,22 @@ fn Console(me: Me, csrf: String) -> impl IntoView {
             </div>
         </header>
         <div class="mx-auto max-w-7xl space-y-6 px-6 py-8">
+            <p class="flex items-center gap-2 text-xs text-slate-500">
+                <span class="inline-block h-2 w-2 rounded-full bg-emerald-500"></span>
+                "Live: refreshes every few seconds"
+            </p>
             <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading data…"</p> }>
                 {move || Suspend::new(async move {
                     match data.await {
                         Ok(d) => {
+                            let stats = stats(&d);
                             let audit = d.audit.map(|events| view! {
-                                <Card title="Audit trail" subtitle="Newest first; hash-chained">
+                                <Card title="Audit trail" subtitle="Newest events first; each is hash-chained to the one before">
                                     <AuditTable events />
                                 </Card>
                             });
                             view! {
+                                {stats}
                                 <Card title="Sequencing runs" subtitle="Completed run folders picked up by the watcher">
                                     <RunsTable runs=d.runs />
                                 </Card>
