@@ -27,8 +27,11 @@ fi
 # --- The wasm32 build chain -------------------------------------------------------------
 # Prefer the ordinary rustup target; fall back to Debian's rustc plus a std we build once.
 TOOLCHAIN=""
+debian_ready() { rustup toolchain list 2>/dev/null | grep -q '^debian-web' && ls /usr/lib/rustlib/wasm32-unknown-unknown/lib/libstd-*.rlib >/dev/null 2>&1; }
 if rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown; then
   TOOLCHAIN=""
+elif debian_ready; then
+  TOOLCHAIN=debian-web
 elif timeout 20 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; then
   TOOLCHAIN=""
 else
@@ -48,8 +51,7 @@ else
   if ! command -v rust-lld >/dev/null; then ln -sf "$(command -v ld.lld-22 || echo /usr/bin/ld.lld-22)" /usr/local/bin/rust-lld; fi
   rustup toolchain list | grep -q '^debian-web' || rustup toolchain link debian-web /usr
 fi
-echo "$TOOLCHAIN" > "$ROOT/target-toolchain" 2>/dev/null || true
-mkdir -p "$ROOT/target"; mv -f "$ROOT/target-toolchain" "$ROOT/target/.toolchain"
+mkdir -p "$ROOT/target"; echo "$TOOLCHAIN" > "$ROOT/target/.toolchain"
 export RUSTUP_TOOLCHAIN=${TOOLCHAIN:-${RUSTUP_TOOLCHAIN:-}}
 [ -z "$RUSTUP_TOOLCHAIN" ] && unset RUSTUP_TOOLCHAIN
 

@@ -32,5 +32,8 @@ cargo test --workspace --exclude genobridge-frontend
 step "build the site and the binary"
 scripts/build.sh
 
+step "independent validators"
+npm run --silent validate
+
 step "end-to-end in Chromium"
 npm run --silent e2e
