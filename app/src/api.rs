@@ -16,10 +16,12 @@ use crate::auth;
 pub async fn get_session() -> Result<SessionView, AppError> {
     let (session, store) = (auth::session().await?, auth::store()?);
     let csrf = auth::csrf_token(&session).await?;
-    let user = auth::user_of(&session, &store).await?.map(|u| crate::model::Me {
-        username: u.username,
-        role: u.role.as_str().to_string(),
-    });
+    let user = auth::user_of(&session, &store)
+        .await?
+        .map(|u| crate::model::Me {
+            username: u.username,
+            role: u.role.as_str().to_string(),
+        });
     Ok(SessionView { user, csrf })
 }
 
@@ -32,8 +34,18 @@ pub async fn login(username: String, password: String, csrf: String) -> Result<(
     // Bound what an attacker can make us hash or write to the audit log.
     let username: String = username.trim().chars().take(64).collect();
     let password: String = password.chars().take(256).collect();
-    let Some(user) = store.verify_login(&username, &password).await.map_err(auth::internal)? else {
-        let ev = NewAuditEvent::user(&username, "login_failed", "user", &username, serde_json::json!({}));
+    let Some(user) = store
+        .verify_login(&username, &password)
+        .await
+        .map_err(auth::internal)?
+    else {
+        let ev = NewAuditEvent::user(
+            &username,
+            "login_failed",
+            "user",
+            &username,
+            serde_json::json!({}),
+        );
         store.append_audit(ev).await.map_err(auth::internal)?;
         if plain_form_post().await {
             // Without JavaScript the error travels in the URL the login page reads.
@@ -43,8 +55,14 @@ pub async fn login(username: String, password: String, csrf: String) -> Result<(
         return Err(auth::refuse(AppError::BadCredentials));
     };
     session.cycle_id().await.map_err(auth::internal)?;
-    session.insert(auth::USER_KEY, user.id).await.map_err(auth::internal)?;
-    session.insert(auth::CSRF_KEY, auth::new_token()).await.map_err(auth::internal)?;
+    session
+        .insert(auth::USER_KEY, user.id)
+        .await
+        .map_err(auth::internal)?;
+    session
+        .insert(auth::CSRF_KEY, auth::new_token())
+        .await
+        .map_err(auth::internal)?;
     let detail = serde_json::json!({ "role": user.role.as_str() });
     let ev = NewAuditEvent::user(&user.username, "login", "user", &user.username, detail);
     store.append_audit(ev).await.map_err(auth::internal)?;
@@ -58,7 +76,12 @@ async fn plain_form_post() -> bool {
     leptos_axum::extract::<axum::http::HeaderMap>()
         .await
         .ok()
-        .and_then(|h| h.get(axum::http::header::ACCEPT)?.to_str().ok().map(|a| a.contains("text/html")))
+        .and_then(|h| {
+            h.get(axum::http::header::ACCEPT)?
+                .to_str()
+                .ok()
+                .map(|a| a.contains("text/html"))
+        })
         .unwrap_or(false)
 }
 
@@ -69,7 +92,13 @@ pub async fn logout(csrf: String) -> Result<(), AppError> {
     let (user, session, store) = auth::require_role(&Role::ALL).await?;
     auth::check_csrf(&session, &csrf).await?;
     session.flush().await.map_err(auth::internal)?;
-    let ev = NewAuditEvent::user(&user.username, "logout", "user", &user.username, serde_json::json!({}));
+    let ev = NewAuditEvent::user(
+        &user.username,
+        "logout",
+        "user",
+        &user.username,
+        serde_json::json!({}),
+    );
     store.append_audit(ev).await.map_err(auth::internal)?;
     leptos_axum::redirect("/login");
     Ok(())
@@ -83,48 +112,68 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     use engine::store::Role;
     let (user, _session, store) = auth::require_role(&Role::ALL).await?;
     let runs = store.list_runs().await.map_err(auth::internal)?;
-    let messages = store.list_messages(MESSAGE_LIMIT).await.map_err(auth::internal)?;
+    let messages = store
+        .list_messages(MESSAGE_LIMIT)
+        .await
+        .map_err(auth::internal)?;
     let quarantine = store.list_quarantine().await.map_err(auth::internal)?;
     let audit = if auth::AUDIT_READERS.contains(&user.role) {
-        let events = store.recent_audit(AUDIT_LIMIT).await.map_err(auth::internal)?;
-        Some(events.into_iter().map(|e| AuditEntry {
-            id: e.id,
-            at: e.at,
-            actor: e.actor,
-            action: e.action,
-            subject: format!("{}:{}", e.subject_kind, e.subject_id),
-            short_hash: e.hash.chars().take(12).collect(),
-        }).collect())
+        let events = store
+            .recent_audit(AUDIT_LIMIT)
+            .await
+            .map_err(auth::internal)?;
+        Some(
+            events
+                .into_iter()
+                .map(|e| AuditEntry {
+                    id: e.id,
+                    at: e.at,
+                    actor: e.actor,
+                    action: e.action,
+                    subject: format!("{}:{}", e.subject_kind, e.subject_id),
+                    short_hash: e.hash.chars().take(12).collect(),
+                })
+                .collect(),
+        )
     } else {
         None
     };
     Ok(Dashboard {
-        runs: runs.into_iter().map(|r| Run {
-            run_id: r.run_id,
-            flowcell: r.flowcell,
-            instrument: r.instrument,
-            platform: r.platform,
-            sample_count: r.sample_count,
-            detected_at: r.detected_at,
-        }).collect(),
-        messages: messages.into_iter().map(|m| Message {
-            id: m.id,
-            sample_id: m.sample_id,
-            kind: m.kind,
-            control_id: m.control_id,
-            destination: m.destination,
-            status: m.status,
-            attempts: m.attempts,
-            last_error: m.last_error,
-            updated_at: m.updated_at,
-        }).collect(),
-        quarantine: quarantine.into_iter().map(|q| Quarantined {
-            id: q.id,
-            source: q.source,
-            kind: q.kind,
-            reason: q.reason,
-            created_at: q.created_at,
-        }).collect(),
+        runs: runs
+            .into_iter()
+            .map(|r| Run {
+                run_id: r.run_id,
+                flowcell: r.flowcell,
+                instrument: r.instrument,
+                platform: r.platform,
+                sample_count: r.sample_count,
+                detected_at: r.detected_at,
+            })
+            .collect(),
+        messages: messages
+            .into_iter()
+            .map(|m| Message {
+                id: m.id,
+                sample_id: m.sample_id,
+                kind: m.kind,
+                control_id: m.control_id,
+                destination: m.destination,
+                status: m.status,
+                attempts: m.attempts,
+                last_error: m.last_error,
+                updated_at: m.updated_at,
+            })
+            .collect(),
+        quarantine: quarantine
+            .into_iter()
+            .map(|q| Quarantined {
+                id: q.id,
+                source: q.source,
+                kind: q.kind,
+                reason: q.reason,
+                created_at: q.created_at,
+            })
+            .collect(),
         audit,
     })
 }

@@ -35,7 +35,11 @@ pub async fn session() -> Result<Session, AppError> {
 
 /// 128 bits from the OS CSRNG twice over (UUID v4 uses getrandom), hex encoded.
 pub fn new_token() -> String {
-    format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
 }
 
 /// The session's CSRF token, created on first use.
@@ -50,7 +54,11 @@ pub async fn csrf_token(session: &Session) -> Result<String, AppError> {
 
 /// Compares without an early exit so the time taken does not reveal a matching prefix.
 fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Fails with [`AppError::Csrf`] (HTTP 403) unless `token` is this session's token.
@@ -85,7 +93,9 @@ pub fn refuse(err: AppError) -> AppError {
 /// The signed-in user if their role is one of `roles`; 401 when signed out, 403 otherwise.
 pub async fn require_role(roles: &[Role]) -> Result<(User, Session, Store), AppError> {
     let (session, store) = (session().await?, store()?);
-    let user = user_of(&session, &store).await?.ok_or_else(|| refuse(AppError::Unauthorized))?;
+    let user = user_of(&session, &store)
+        .await?
+        .ok_or_else(|| refuse(AppError::Unauthorized))?;
     if !roles.contains(&user.role) {
         return Err(refuse(AppError::Forbidden));
     }

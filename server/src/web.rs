@@ -35,9 +35,16 @@ fn leptos_options(listen: SocketAddr, site_root: &std::path::Path) -> LeptosOpti
 }
 
 /// Everything but the listener: split out so tests can drive the router directly.
-pub async fn router(store: Store, listen: SocketAddr, site_root: PathBuf) -> std::io::Result<Router> {
+pub async fn router(
+    store: Store,
+    listen: SocketAddr,
+    site_root: PathBuf,
+) -> std::io::Result<Router> {
     let options = leptos_options(listen, &site_root);
-    let state = WebState { leptos_options: options.clone(), store: store.clone() };
+    let state = WebState {
+        leptos_options: options.clone(),
+        store: store.clone(),
+    };
     let routes = generate_route_list(App);
     let context_store = store.clone();
     let app = Router::new()
@@ -67,5 +74,7 @@ pub async fn serve(
     let app = router(store, listen, site_root).await?;
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!("web console listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
 }

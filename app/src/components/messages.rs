@@ -17,7 +17,13 @@ pub enum Filter {
 }
 
 impl Filter {
-    const ALL: [Filter; 5] = [Filter::All, Filter::Delivered, Filter::Failed, Filter::InProgress, Filter::NeedsOrder];
+    const ALL: [Filter; 5] = [
+        Filter::All,
+        Filter::Delivered,
+        Filter::Failed,
+        Filter::InProgress,
+        Filter::NeedsOrder,
+    ];
 
     fn key(self) -> &'static str {
         match self {

@@ -60,5 +60,6 @@ pub fn QuarantineList(items: Vec<Quarantined>) -> impl IntoView {
                 </li>
             }).collect_view()}
         </ul>
-    }.into_any()
+    }
+    .into_any()
 }

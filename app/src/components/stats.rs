@@ -24,7 +24,11 @@ pub fn stats(data: &Dashboard) -> impl IntoView {
 
 #[component]
 fn Stat(label: &'static str, value: usize, alert: bool) -> impl IntoView {
-    let value_class = if alert { "mt-1 text-2xl font-semibold text-red-700" } else { "mt-1 text-2xl font-semibold" };
+    let value_class = if alert {
+        "mt-1 text-2xl font-semibold text-red-700"
+    } else {
+        "mt-1 text-2xl font-semibold"
+    };
     view! {
         <div class="rounded-xl bg-white px-5 py-4 shadow-sm ring-1 ring-slate-200">
             <dt class="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>

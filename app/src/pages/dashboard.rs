@@ -2,7 +2,9 @@
 //! SSR). After hydration the data refreshes every few seconds without a reload.
 
 use crate::api::{get_dashboard, get_session, Logout};
-use crate::components::{AuditTable, Brand, Card, Filter, MessagesTable, QuarantineList, RunsTable, stats};
+use crate::components::{
+    stats, AuditTable, Brand, Card, Filter, MessagesTable, QuarantineList, RunsTable,
+};
 use crate::model::{Me, SessionView};
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -15,7 +15,10 @@ pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let error = move || match login.value().get() {
         Some(Err(e)) => Some(e.to_string()),
-        _ => query.read().get("error").map(|_| AppError::BadCredentials.to_string()),
+        _ => query
+            .read()
+            .get("error")
+            .map(|_| AppError::BadCredentials.to_string()),
     };
     view! {
         <Title text="Sign in · GenoBridge" />
@@ -66,7 +69,12 @@ pub fn LoginPage() -> impl IntoView {
 }
 
 #[component]
-fn Field(label: &'static str, name: &'static str, kind: &'static str, autocomplete: &'static str) -> impl IntoView {
+fn Field(
+    label: &'static str,
+    name: &'static str,
+    kind: &'static str,
+    autocomplete: &'static str,
+) -> impl IntoView {
     view! {
         <label class="block">
             <span class="block text-sm font-medium text-slate-700">{label}</span>

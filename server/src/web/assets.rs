@@ -17,9 +17,15 @@ use tower_http::services::ServeFile;
 pub fn wasm_alias<S: Clone + Send + Sync + 'static>(site_root: &Path) -> Router<S> {
     let pkg = site_root.join("pkg");
     let mut router = Router::new();
-    for (wanted, present) in [("genobridge.wasm", "genobridge_bg.wasm"), ("genobridge_bg.wasm", "genobridge.wasm")] {
+    for (wanted, present) in [
+        ("genobridge.wasm", "genobridge_bg.wasm"),
+        ("genobridge_bg.wasm", "genobridge.wasm"),
+    ] {
         if !pkg.join(wanted).exists() && pkg.join(present).exists() {
-            router = router.route(&format!("/pkg/{wanted}"), get_service(ServeFile::new(pkg.join(present))));
+            router = router.route(
+                &format!("/pkg/{wanted}"),
+                get_service(ServeFile::new(pkg.join(present))),
+            );
         }
     }
     router
@@ -30,8 +36,14 @@ pub fn wasm_alias<S: Clone + Send + Sync + 'static>(site_root: &Path) -> Router<
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     res
 }

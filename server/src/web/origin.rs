@@ -42,7 +42,9 @@ fn is_same_origin(req: &Request) -> bool {
 
 /// `http://host:port/path` → `host:port`; `None` for `null` or anything without a scheme.
 fn authority(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"))?;
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))?;
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     Some(&rest[..end]).filter(|a| !a.is_empty())
 }
@@ -54,7 +56,10 @@ mod tests {
     #[test]
     fn authority_of_origins_and_referers() {
         assert_eq!(authority("http://127.0.0.1:3000"), Some("127.0.0.1:3000"));
-        assert_eq!(authority("https://lab.example/login?x=1"), Some("lab.example"));
+        assert_eq!(
+            authority("https://lab.example/login?x=1"),
+            Some("lab.example")
+        );
         assert_eq!(authority("null"), None);
         assert_eq!(authority("http://"), None);
     }

@@ -41,7 +41,11 @@ fn with_store<S>(app: Router, store: S, secure: bool) -> Router
 where
     S: SessionStore + ExpiredDeletion + Clone,
 {
-    tokio::spawn(store.clone().continuously_delete_expired(tokio::time::Duration::from_secs(PURGE_SECS)));
+    tokio::spawn(
+        store
+            .clone()
+            .continuously_delete_expired(tokio::time::Duration::from_secs(PURGE_SECS)),
+    );
     app.layer(
         SessionManagerLayer::new(store)
             .with_name(COOKIE)
