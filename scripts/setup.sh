@@ -65,7 +65,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION"
 fi
 # cargo-leptos, for `cargo leptos watch`. It needs rustc >= 1.96; no_downloads makes a
 # missing tool an error instead of an internet download.
-if ! cargo leptos --version >/dev/null 2>&1; then
+if [ -z "${SKIP_CARGO_LEPTOS:-}" ] && ! cargo leptos --version >/dev/null 2>&1; then
   log "cargo install cargo-leptos 0.3.11 (~25 min, once)"
   cargo ${TOOLCHAIN:++$TOOLCHAIN} install -q cargo-leptos --version 0.3.11 --locked --features no_downloads
 fi
@@ -74,5 +74,11 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+# --- Python: the HL7 v2 judge (hl7apy) -------------------------------------------------
+if ! .venv/bin/python -c "import hl7apy, pytest" >/dev/null 2>&1; then
+  log "python venv with validators/requirements.txt"
+  python3 -m venv .venv
+  .venv/bin/pip install -q -r validators/requirements.txt
 fi
 log "ready (wasm toolchain: ${TOOLCHAIN:-rustup default})"

@@ -34,6 +34,7 @@ scripts/build.sh
 
 step "independent validators"
 npm run --silent validate
+.venv/bin/python -m pytest -q validators
 
 step "end-to-end in Chromium"
 npm run --silent e2e
