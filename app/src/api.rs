@@ -46,7 +46,7 @@ pub async fn login(username: String, password: String, csrf: String) -> Result<(
             &username,
             serde_json::json!({}),
         );
-        store.append_audit(ev).await.map_err(auth::internal)?;
+        auth::audit(&store, ev).await?;
         if plain_form_post().await {
             // Without JavaScript the error travels in the URL the login page reads.
             leptos_axum::redirect("/login?error=1");
@@ -65,7 +65,7 @@ pub async fn login(username: String, password: String, csrf: String) -> Result<(
         .map_err(auth::internal)?;
     let detail = serde_json::json!({ "role": user.role.as_str() });
     let ev = NewAuditEvent::user(&user.username, "login", "user", &user.username, detail);
-    store.append_audit(ev).await.map_err(auth::internal)?;
+    auth::audit(&store, ev).await?;
     leptos_axum::redirect("/");
     Ok(())
 }
@@ -99,7 +99,7 @@ pub async fn logout(csrf: String) -> Result<(), AppError> {
         &user.username,
         serde_json::json!({}),
     );
-    store.append_audit(ev).await.map_err(auth::internal)?;
+    auth::audit(&store, ev).await?;
     leptos_axum::redirect("/login");
     Ok(())
 }

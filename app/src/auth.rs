@@ -101,3 +101,18 @@ pub async fn require_role(roles: &[Role]) -> Result<(User, Session, Store), AppE
     }
     Ok((user, session, store))
 }
+
+/// Appends an audit event, retrying briefly when SQLite reports the database busy (the
+/// engine may be writing a run's samples at that moment). Failing closed is still the last
+/// resort: an action whose audit event cannot be written is refused.
+pub async fn audit(store: &Store, ev: engine::store::NewAuditEvent) -> Result<(), AppError> {
+    let mut last = None;
+    for attempt in 0..5u64 {
+        match store.append_audit(ev.clone()).await {
+            Ok(_) => return Ok(()),
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50 * (attempt + 1))).await;
+    }
+    Err(internal(last.map(|e| e.to_string()).unwrap_or_default()))
+}

@@ -58,7 +58,8 @@ test('a wrong password shows an error and does not sign in', async () => {
   await signIn(page, server.base, 'engineer', 'not-the-password');
   const error = page.locator('#login-error');
   await error.waitFor({ timeout: 10_000 });
-  assert.match(await error.innerText(), /invalid username or password/i);
+  const text = await error.innerText();
+  assert.match(text, /invalid username or password/i, `server log:\n${server.tail()}`);
   assert.equal(new URL(page.url()).pathname, '/login');
   await context.close();
 });
@@ -134,4 +135,28 @@ test('an inspector sees the audit trail, including the failed and successful log
   assert.match(audit, /user:engineer/);
   assert.doesNotMatch(audit, /not-the-password/);
   await context.close();
+});
+
+test('sign-in also works as a plain form post, without JavaScript', async () => {
+  const page = await fetch(`${server.base}/login`, { headers: { Accept: 'text/html' } });
+  const cookie = page.headers.get('set-cookie')?.split(';')[0];
+  const csrf = /name="csrf" value="([0-9a-f]+)"/.exec(await page.text())?.[1];
+  assert.ok(cookie && csrf, 'the login page carries a session cookie and its CSRF token');
+  const post = (password) => fetch(`${server.base}/api/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { Accept: 'text/html', Origin: server.base, Cookie: cookie },
+    body: new URLSearchParams({ username: 'director', password, csrf }),
+  });
+  const bad = await post('wrong');
+  assert.equal(bad.status, 302);
+  assert.equal(bad.headers.get('location'), '/login?error=1');
+  const good = await post(server.passwords.director);
+  assert.equal(good.status, 302);
+  assert.equal(good.headers.get('location'), '/');
+  const rotated = good.headers.get('set-cookie')?.split(';')[0];
+  assert.ok(rotated && rotated !== cookie, 'a new session id at login');
+  const home = await fetch(`${server.base}/`, { headers: { Accept: 'text/html', Cookie: rotated } });
+  assert.equal(home.status, 200);
+  assert.match(await home.text(), /id="audit"/, 'directors see the audit trail');
 });
