@@ -22,6 +22,10 @@ pub struct Config {
     pub watch: WatchConfig,
     /// Where HL7 v2 LRI results go. Without it, LRI messages wait as `pending`.
     pub lri_destination: Option<MllpDestination>,
+    /// Address of the MLLP listener that takes ORM^O01 / OML^O21 orders from the EHR,
+    /// e.g. `127.0.0.1:2576`. Without it, orders come only from `serve --demo`.
+    #[serde(default)]
+    pub order_intake: Option<String>,
     /// Which variants a report covers.
     #[serde(default)]
     pub selection: Selection,

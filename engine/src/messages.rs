@@ -4,6 +4,7 @@
 pub mod codes;
 pub mod fhir;
 pub mod lri;
+pub mod orders;
 
 use crate::{
     formats::vcf::{ClinicalSignificance, Zygosity},

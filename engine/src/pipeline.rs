@@ -2,11 +2,13 @@
 //! reports and messages, deliver them, and audit every step.
 
 mod deliver;
+mod intake;
 mod runs;
 mod vcfs;
 mod watch;
 
 pub use deliver::deliver_message;
+pub use intake::{handle_order, serve_orders};
 pub use vcfs::{process_vcf, VcfOutcome};
 pub use watch::run_forever;
 

@@ -53,6 +53,7 @@ fn config(root: &Path, port: u16) -> Config {
             max_attempts: 2,
             backoff_ms: 10,
         }),
+        order_intake: None,
         selection: Selection::default(),
         demo: DemoConfig::default(),
     }

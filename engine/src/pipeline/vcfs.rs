@@ -87,7 +87,8 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
     };
     let new = NewReport {
         sample_id: report.sample_id.clone(),
-        source_file: report.source_file.clone(),
+        // The full path, so a report waiting for its order can be rebuilt when it arrives.
+        source_file: source.clone(),
         source_sha256: sha.clone(),
         order_pk: order.as_ref().map(|o| o.id),
         status: status.into(),
@@ -134,6 +135,53 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
     VcfOutcome::Reported {
         report_id,
         messages,
+    }
+}
+
+/// Builds and sends the reports of `sample_id` that were waiting for an order.
+pub async fn release_waiting(engine: &Engine, sample_id: &str) {
+    let store = &engine.store;
+    let Ok(Some(order)) = store.order_for_sample(sample_id).await else {
+        return;
+    };
+    let Ok(waiting) = store.reports_waiting(sample_id).await else {
+        return;
+    };
+    for (report_id, path) in waiting {
+        let selection = engine.config.selection.clone();
+        let owned = std::path::PathBuf::from(&path);
+        let sample = sample_id.to_string();
+        let built = tokio::task::spawn_blocking(move || {
+            build_report(&owned, Some(&sample), None, &selection, |_, _, _| {})
+        })
+        .await;
+        let report = match built {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
+                let _ = store
+                    .append_audit(NewAuditEvent::system(
+                        "report.rebuild_failed",
+                        "sample",
+                        sample_id,
+                        json!({ "report_id": report_id, "reason": e.to_string() }),
+                    ))
+                    .await;
+                continue;
+            }
+            Err(_) => continue,
+        };
+        if !matches!(store.attach_order(report_id, order.id).await, Ok(true)) {
+            continue;
+        }
+        let _ = store
+            .append_audit(NewAuditEvent::system(
+                "report.order_linked",
+                "sample",
+                sample_id,
+                json!({ "report_id": report_id, "order_id": order.id }),
+            ))
+            .await;
+        build_and_send(engine, report_id, &report, &order).await;
     }
 }
 

@@ -86,6 +86,21 @@ impl Store {
              FROM reports ORDER BY id DESC").fetch_all(p).await?))
     }
 
+    /// Reports of a sample that wait for its order: (report id, source file path).
+    pub async fn reports_waiting(&self, sample_id: &str) -> Result<Vec<(i64, String)>> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT id, source_file FROM reports WHERE sample_id = $1 AND status = 'needs_order' ORDER BY id")
+            .bind(sample_id).fetch_all(p).await?))
+    }
+
+    /// Links a waiting report to its order. Returns false when another node got there first.
+    pub async fn attach_order(&self, report_id: i64, order_pk: i64) -> Result<bool> {
+        let n = with_pool!(self, p => sqlx::query(
+            "UPDATE reports SET status = 'ready', order_pk = $1 WHERE id = $2 AND status = 'needs_order'")
+            .bind(order_pk).bind(report_id).execute(p).await?.rows_affected());
+        Ok(n == 1)
+    }
+
     pub async fn insert_message(&self, m: &NewMessage) -> Result<i64> {
         let now = super::now();
         Ok(with_pool!(self, p => sqlx::query_scalar(

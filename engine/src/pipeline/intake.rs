@@ -1,0 +1,68 @@
+//! Order intake: an MLLP listener for ORM^O01 / OML^O21. An order is ACKed AA only once
+//! it is stored; AE or AR carry the reason. Reports that were waiting for the order are
+//! then built into messages and sent.
+
+use super::Engine;
+use crate::{
+    delivery::{ack, mllp},
+    messages::orders::parse_order,
+    store::NewAuditEvent,
+};
+use serde_json::json;
+
+/// Handles one received order message and returns the ACK to send back.
+pub async fn handle_order(engine: &Engine, text: &str) -> String {
+    let store = &engine.store;
+    let order = match parse_order(text) {
+        Ok(o) => o,
+        Err(e) => {
+            let _ = store
+                .append_audit(NewAuditEvent::system(
+                    "order.refused",
+                    "message",
+                    "inbound",
+                    json!({ "code": e.code, "reason": e.reason }),
+                ))
+                .await;
+            return ack::build_ack(text, e.code, &e.reason, &new_id());
+        }
+    };
+    match store.insert_order(&order).await {
+        Ok(id) => {
+            let detail =
+                json!({ "order_id": id, "accession": order.accession, "test": order.test_code });
+            let _ = store
+                .append_audit(NewAuditEvent::system(
+                    "order.received",
+                    "sample",
+                    &order.sample_id,
+                    detail,
+                ))
+                .await;
+            super::vcfs::release_waiting(engine, &order.sample_id).await;
+            ack::build_ack(text, "AA", "", &new_id())
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "storing an order failed");
+            ack::build_ack(
+                text,
+                "AE",
+                "the order could not be stored; send it again",
+                &new_id(),
+            )
+        }
+    }
+}
+
+fn new_id() -> String {
+    format!("GBACK{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Serves order intake on `listener` until the process ends.
+pub async fn serve_orders(engine: Engine, listener: tokio::net::TcpListener) {
+    mllp::serve(listener, move |msg| {
+        let engine = engine.clone();
+        Box::pin(async move { handle_order(&engine, &msg).await })
+    })
+    .await
+}

@@ -1,0 +1,174 @@
+//! Order intake over real MLLP sockets, on SQLite and PostgreSQL.
+mod common;
+use common::{fixture, TestDb};
+use engine::{
+    config::{Config, DemoConfig, WatchConfig},
+    delivery::{ack, mllp, MllpDestination},
+    messages::orders::parse_order,
+    pipeline::{process_vcf, serve_orders, Engine, VcfOutcome},
+    report::Selection,
+};
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+use tokio::io::AsyncWriteExt;
+
+const OML: &str =
+    "MSH|^~\\&|EHR|HOSP|GenoBridge|LAB|20261125101500||OML^O21^OML_O21|MSG0001|P|2.5.1\r\
+PID|1||SYN-4242^^^HOSP^MR||Doe-Synthetic^Jamie^Q||19750412|F\r\
+ORC|NW|PL-4242^EHR|FI-4242^LAB|ACC-4242\r\
+OBR|1|PL-4242^EHR|FI-4242^LAB|GB-HEREDITARY-CANCER^Hereditary cancer panel^L\r\
+SPM|1|NB6TK328^LAB||119297000^Blood^SCT";
+
+/// Sends one framed message over TCP and returns the ACK text.
+async fn send(port: u16, text: &str) -> String {
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    s.write_all(&mllp::frame(text)).await.unwrap();
+    let mut buf = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), mllp::read_frame(&mut s, &mut buf))
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap()
+}
+
+async fn ehr() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let keep = seen.clone();
+    tokio::spawn(mllp::serve(listener, move |msg| {
+        keep.lock().unwrap().push(msg.clone());
+        Box::pin(async move { ack::build_ack(&msg, "AA", "", "EHR1") })
+    }));
+    (port, seen)
+}
+
+fn config(root: &std::path::Path, ehr_port: u16) -> Config {
+    Config {
+        database_url: String::new(),
+        listen: "127.0.0.1:0".into(),
+        site_root: root.join("site"),
+        data_dir: root.join("data"),
+        watch: WatchConfig {
+            runs_dir: root.join("runs"),
+            vcf_dir: root.join("vcf"),
+            poll_interval_ms: 50,
+            settle_ms: 0,
+        },
+        lri_destination: Some(MllpDestination {
+            host: "127.0.0.1".into(),
+            port: ehr_port,
+            timeout_ms: 2000,
+            max_attempts: 2,
+            backoff_ms: 10,
+        }),
+        order_intake: None,
+        selection: Selection::default(),
+        demo: DemoConfig::default(),
+    }
+}
+
+#[test]
+fn an_oml_becomes_an_order() {
+    let o = parse_order(OML).unwrap();
+    assert_eq!(
+        (
+            o.patient_mrn.as_str(),
+            o.patient_family.as_str(),
+            o.patient_given.as_str()
+        ),
+        ("SYN-4242", "Doe-Synthetic", "Jamie")
+    );
+    assert_eq!((o.birth_date.as_str(), o.sex.as_str()), ("1975-04-12", "F"));
+    assert_eq!(
+        (
+            o.placer_number.as_str(),
+            o.filler_number.as_str(),
+            o.accession.as_str()
+        ),
+        ("PL-4242", "FI-4242", "ACC-4242")
+    );
+    assert_eq!(
+        (
+            o.sample_id.as_str(),
+            o.test_code.as_str(),
+            o.specimen_type.as_str()
+        ),
+        ("NB6TK328", "GB-HEREDITARY-CANCER", "Blood")
+    );
+}
+
+#[test]
+fn the_delimiters_declared_in_msh_are_respected() {
+    // Same order, with # as the field separator, $ for components, * for repeats, @ as escape, ! for subcomponents.
+    let custom = OML
+        .replace('|', "#")
+        .replace('^', "$")
+        .replace("#~\\&#", "#$*@!#")
+        .replace("MSH#$~\\&#", "MSH#$*@!#");
+    let custom = custom.replacen("MSH#$#", "MSH#$*@!#", 1);
+    let custom = custom.replace("Doe-Synthetic", "Doe@T@Synthetic"); // @T@ is the escaped subcomponent separator '!'
+    let o = parse_order(&custom).unwrap_or_else(|e| panic!("{e:?}\n{custom}"));
+    assert_eq!(o.patient_family, "Doe!Synthetic");
+    assert_eq!(o.patient_given, "Jamie");
+    assert_eq!(o.sample_id, "NB6TK328");
+}
+
+#[test]
+fn bad_orders_name_the_field() {
+    let e = parse_order(&OML.replace("|19750412|", "|19751332|")).unwrap_err();
+    assert_eq!(e.code, "AE");
+    assert!(e.reason.contains("PID-7"), "{}", e.reason);
+    let e = parse_order(&OML.replace("SYN-4242^^^HOSP^MR", "")).unwrap_err();
+    assert!(e.reason.contains("PID-3"), "{}", e.reason);
+    let e = parse_order(&OML.replace("OML^O21^OML_O21", "ADT^A01^ADT_A01")).unwrap_err();
+    assert_eq!(e.code, "AR");
+}
+
+#[tokio::test]
+async fn orders_over_mllp_release_a_waiting_report() {
+    for db in TestDb::both().await {
+        let (ehr_port, seen) = ehr().await;
+        let tmp = tempfile::tempdir().unwrap();
+        let engine = Engine::new(db.store.clone(), config(tmp.path(), ehr_port));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(serve_orders(engine.clone(), listener));
+
+        // The VCF arrives first: its report waits, and nothing is sent.
+        let vcf = tmp.path().join("NB6TK328_filtered.vcf");
+        std::fs::copy(fixture("vcf/NB6TK328_filtered.vcf"), &vcf).unwrap();
+        assert!(matches!(
+            process_vcf(&engine, &vcf).await,
+            VcfOutcome::NeedsOrder { .. }
+        ));
+        assert!(seen.lock().unwrap().is_empty());
+
+        // A refused order gets AE with the reason, and changes nothing.
+        let refused = ack::parse_ack(&send(port, &OML.replace("|F\r", "|Q\r")).await).unwrap();
+        assert_eq!(refused.code, "AE", "{}", db.backend);
+        assert!(refused.text.contains("PID-8"), "{}", refused.text);
+        assert_eq!(refused.control_id, "MSG0001");
+
+        // The order arrives: AA, and the waiting report is sent with the patient's fields.
+        let accepted = ack::parse_ack(&send(port, OML).await).unwrap();
+        assert_eq!(accepted.code, "AA", "{}: {}", db.backend, accepted.text);
+        for _ in 0..200 {
+            if !seen.lock().unwrap().is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        let got = seen.lock().unwrap().clone();
+        assert_eq!(got.len(), 1, "{}", db.backend);
+        let oru = hl7_parser::Message::parse(&got[0]).unwrap();
+        assert_eq!(oru.query("PID.3.1").unwrap().raw_value(), "SYN-4242");
+        assert_eq!(oru.query("PID.5.1").unwrap().raw_value(), "Doe-Synthetic");
+        assert_eq!(db.store.list_reports().await.unwrap()[0].status, "ready");
+        db.cleanup().await;
+    }
+}
