@@ -75,6 +75,16 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   log "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# --- FHIR packages for the profile checker (npm pack: their r4.core dependency is not on npm)
+for spec in hl7.fhir.uv.genomics-reporting@3.0.0 hl7.terminology.r4@7.0.1; do
+  dir=".cache/fhir-packages/${spec%@*}"
+  if [ ! -f "$dir/package/package.json" ]; then
+    log "npm pack $spec"
+    mkdir -p "$dir"
+    (cd "$dir" && npm pack "$spec" --silent >/dev/null && tar xzf ./*.tgz && rm -f ./*.tgz)
+  fi
+done
+
 # --- Python: the HL7 v2 judge (hl7apy) -------------------------------------------------
 if ! .venv/bin/python -c "import hl7apy, pytest" >/dev/null 2>&1; then
   log "python venv with validators/requirements.txt"
