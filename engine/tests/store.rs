@@ -150,3 +150,26 @@ async fn concurrent_appends_from_two_postgres_nodes_keep_one_chain() {
     }
     db.cleanup().await;
 }
+
+/// Regression: a deferred SQLite transaction that read the chain head and then wrote
+/// failed at once ("database is locked") when another connection wrote in between.
+#[tokio::test]
+async fn sqlite_audit_appends_survive_concurrent_writers() {
+    let db = TestDb::sqlite().await;
+    let writer = {
+        let s = db.store.clone();
+        tokio::spawn(async move {
+            for i in 0..200 {
+                s.quarantine(&format!("f{i}"), "vcf", "test").await.unwrap();
+            }
+        })
+    };
+    for i in 0..200 {
+        db.store
+            .append_audit(NewAuditEvent::system("t", "run", &i.to_string(), json!({})))
+            .await
+            .expect("audit append must not fail under concurrent writes");
+    }
+    writer.await.unwrap();
+    assert_eq!(db.store.verify_audit().await.unwrap(), AuditVerification::Intact { events: 200 });
+}

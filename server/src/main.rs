@@ -12,7 +12,10 @@ async fn main() {
     let args = cli::Cli::parse();
     // Logs go to stderr, so `parse` and `convert` output stays clean JSON/HL7 on stdout.
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let code = match cli::run(args).await {

@@ -22,7 +22,7 @@ impl Progress {
 
     pub fn update(&self, read: u64, reported: u64, rejected: u64) {
         if let Some(bar) = &self.bar {
-            if read % 1024 == 0 {
+            if read.is_multiple_of(1024) {
                 bar.set_message(format!(
                     "{read} records read, {reported} variants reported, {rejected} rejected"
                 ));

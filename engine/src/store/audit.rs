@@ -140,7 +140,10 @@ impl Store {
         }
         let event = match &self.inner.db {
             Db::Sqlite(p) => {
-                let mut tx = p.begin().await?;
+                // IMMEDIATE takes the write lock up front: a deferred transaction that reads
+                // and then writes fails at once with "database is locked" when another
+                // connection wrote in between, and waiting does not help it.
+                let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
                 let e = append!(tx);
                 tx.commit().await?;
                 e
