@@ -171,5 +171,8 @@ async fn sqlite_audit_appends_survive_concurrent_writers() {
             .expect("audit append must not fail under concurrent writes");
     }
     writer.await.unwrap();
-    assert_eq!(db.store.verify_audit().await.unwrap(), AuditVerification::Intact { events: 200 });
+    assert_eq!(
+        db.store.verify_audit().await.unwrap(),
+        AuditVerification::Intact { events: 200 }
+    );
 }
