@@ -140,25 +140,10 @@ test('mutated IG examples are rejected', async (t) => {
 });
 
 // ---- GenoBridge output ----------------------------------------------------------------
-// Known defects in OUR output, per fixture: the todo test stays red until the Rust side is
-// fixed; everything else in that Bundle is still judged strictly by the second test.
-const EMPTY_RESULT = { path: /^Bundle\.entry\[\d+\]\.resource\.result$/, message: /^empty array/ };
-const KNOWN_OUTPUT_ISSUES = {
-  'HG00403A.vcf.gz': [EMPTY_RESULT],
-  'HG00404_b37.vcf': [EMPTY_RESULT],
-  'vcf_example2.vcf': [EMPTY_RESULT],
-  'vcf_example3.vcf': [EMPTY_RESULT],
-  'vcf_example4.vcf': [EMPTY_RESULT],
-  'vcf_example4.vcf.gz': [EMPTY_RESULT],
-};
-const TODO_EMPTY = 'GenoBridge output: DiagnosticReport.result is [] when no variant is reported (omit it)';
-
 const vcfs = readdirSync(join(fixtures, 'vcf')).filter((f) => /\.vcf(\.gz)?$/.test(f)).sort();
 const outputWarnings = [];
 
 for (const file of vcfs) {
-  const known = KNOWN_OUTPUT_ISSUES[file] ?? [];
-  const isKnown = (e) => known.some((k) => k.path.test(e.path) && k.message.test(e.message));
   let result;
   const judge = () => {
     if (!result) {
@@ -171,15 +156,11 @@ for (const file of vcfs) {
     }
     return result;
   };
-  test(`the Bundle from ${file} conforms to the IG profiles`, { todo: known.length ? TODO_EMPTY : undefined }, () => {
+  test(`the Bundle from ${file} conforms to the IG profiles`, () => {
     const r = judge();
     assert.ok(r.checked.length >= 1, 'no resource claims an IG profile');
     assert.deepEqual(r.errors, []);
   });
-  if (known.length)
-    test(`the Bundle from ${file} has no profile errors beyond the known ones`, () => {
-      assert.deepEqual(judge().errors.filter((e) => !isKnown(e)), []);
-    });
 }
 
 test('unverifiable required bindings in GenoBridge output (reported, not failed)', (t) => {

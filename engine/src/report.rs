@@ -1,5 +1,8 @@
 //! A clinical report: the variants of one sample chosen for reporting, the records that
 //! were rejected with their reasons, and the order it answers.
+//!
+//! `stream_report` hands each chosen variant to a callback and keeps nothing, so memory
+//! stays flat whatever the file size; `build_report` collects them for small files.
 
 mod select;
 
@@ -12,6 +15,29 @@ use crate::formats::{
 use serde::Serialize;
 use std::path::Path;
 
+/// At most this many rejections are kept with their reasons; the rest are counted.
+pub const MAX_KEPT_REJECTIONS: usize = 10_000;
+
+/// What a message needs to know about a report besides its variants.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReportHead {
+    pub sample_id: String,
+    pub source_file: String,
+    pub assembly: Assembly,
+    pub header_warnings: Vec<String>,
+}
+
+/// The counts of one pass over a VCF.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Tally {
+    pub records_read: u64,
+    pub reported: u64,
+    /// Variants that were valid but not chosen by the selection rules.
+    pub not_selected: u64,
+    pub rejected_total: u64,
+    pub rejected: Vec<Rejection>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub sample_id: String,
@@ -20,89 +46,136 @@ pub struct Report {
     pub variants: Vec<Variant>,
     pub rejected: Vec<Rejection>,
     pub records_read: u64,
-    /// Variants that were valid but not chosen by the selection rules.
     pub not_selected: u64,
     pub header_warnings: Vec<String>,
 }
 
-/// Reads a VCF into a report for its one sample (or `sample` when it has several).
-/// `progress` is called after every record with (records read, reported, rejected).
-pub fn build_report(
+impl Report {
+    pub fn head(&self) -> ReportHead {
+        ReportHead {
+            sample_id: self.sample_id.clone(),
+            source_file: self.source_file.clone(),
+            assembly: self.assembly,
+            header_warnings: self.header_warnings.clone(),
+        }
+    }
+}
+
+/// Opens a VCF for reporting one sample: checks the sample and the assembly.
+pub fn open_report(
     path: &Path,
     sample: Option<&str>,
     default_assembly: Option<Assembly>,
-    selection: &Selection,
-    mut progress: impl FnMut(u64, u64, u64),
-) -> Result<Report, FormatError> {
-    let mut reader = VcfReader::open(path)?;
+) -> Result<(VcfReader, ReportHead), FormatError> {
+    let reader = VcfReader::open(path)?;
     let samples = reader.sample_names().to_vec();
+    let at_chrom = || Some("#CHROM line".to_string());
     let sample_id = match (sample, samples.as_slice()) {
         (Some(s), names) if names.iter().any(|n| n == s) => s.to_string(),
         (Some(s), _) => {
-            return Err(FormatError::new(
-                path,
-                Some("#CHROM line".into()),
-                format!("sample {s:?} is not in this VCF (it has {samples:?})"),
-            ))
+            let msg = format!("sample {s:?} is not in this VCF (it has {samples:?})");
+            return Err(FormatError::new(path, at_chrom(), msg));
         }
         (None, [one]) => one.clone(),
         (None, []) => {
             return Err(FormatError::new(
                 path,
-                Some("#CHROM line".into()),
+                at_chrom(),
                 "no sample column: a report needs a genotype",
             ))
         }
         (None, _) => {
-            return Err(FormatError::new(
-                path,
-                Some("#CHROM line".into()),
-                format!("{} samples; name the one to report", samples.len()),
-            ))
+            let msg = format!("{} samples; name the one to report", samples.len());
+            return Err(FormatError::new(path, at_chrom(), msg));
         }
     };
     if samples.first() != Some(&sample_id) {
         return Err(FormatError::new(
             path,
-            Some("#CHROM line".into()),
+            at_chrom(),
             "only the first sample column can be reported yet",
         ));
     }
     let assembly = reader.assembly().or(default_assembly).ok_or_else(|| {
-        FormatError::new(path, Some("header".into()), "cannot tell GRCh37 from GRCh38 (no ##reference or known contig lengths); configure the assembly")
+        FormatError::new(
+            path,
+            Some("header".into()),
+            "cannot tell GRCh37 from GRCh38 (no ##reference or known contig lengths); configure the assembly",
+        )
     })?;
-    let mut report = Report {
+    let head = ReportHead {
         sample_id,
         source_file: path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
         assembly,
-        variants: Vec::new(),
-        rejected: Vec::new(),
-        records_read: 0,
-        not_selected: 0,
         header_warnings: reader.warnings().to_vec(),
     };
+    Ok((reader, head))
+}
+
+/// Reads every record, handing each chosen variant to `on_variant`. `progress` is called
+/// after every record with (records read, reported, rejected).
+pub fn stream_variants<E: From<FormatError>>(
+    reader: &mut VcfReader,
+    selection: &Selection,
+    mut on_variant: impl FnMut(Variant) -> Result<(), E>,
+    mut progress: impl FnMut(u64, u64, u64),
+) -> Result<Tally, E> {
+    let mut t = Tally::default();
     while let Some(item) = reader.next_item()? {
-        report.records_read += 1;
+        t.records_read += 1;
         match item {
             VcfItem::Variants(vs) => {
                 for v in vs {
                     if selection.accepts(&v) {
-                        report.variants.push(v);
+                        t.reported += 1;
+                        on_variant(v)?;
                     } else {
-                        report.not_selected += 1;
+                        t.not_selected += 1;
                     }
                 }
             }
-            VcfItem::Rejected(r) => report.rejected.push(r),
+            VcfItem::Rejected(r) => {
+                t.rejected_total += 1;
+                if t.rejected.len() < MAX_KEPT_REJECTIONS {
+                    t.rejected.push(r);
+                }
+            }
         }
-        progress(
-            report.records_read,
-            report.variants.len() as u64,
-            report.rejected.len() as u64,
-        );
+        progress(t.records_read, t.reported, t.rejected_total);
     }
-    Ok(report)
+    Ok(t)
+}
+
+/// Reads a VCF into a report for its one sample (or `sample` when it has several).
+pub fn build_report(
+    path: &Path,
+    sample: Option<&str>,
+    default_assembly: Option<Assembly>,
+    selection: &Selection,
+    progress: impl FnMut(u64, u64, u64),
+) -> Result<Report, FormatError> {
+    let (mut reader, head) = open_report(path, sample, default_assembly)?;
+    let mut variants = Vec::new();
+    let t = stream_variants::<FormatError>(
+        &mut reader,
+        selection,
+        |v| {
+            variants.push(v);
+            Ok(())
+        },
+        progress,
+    )?;
+    Ok(Report {
+        sample_id: head.sample_id,
+        source_file: head.source_file,
+        assembly: head.assembly,
+        variants,
+        rejected: t.rejected,
+        records_read: t.records_read,
+        not_selected: t.not_selected,
+        header_warnings: head.header_warnings,
+    })
 }

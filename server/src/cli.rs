@@ -51,6 +51,29 @@ enum Command {
         assembly: Option<String>,
         path: PathBuf,
     },
+    /// Measure VCF → LRI + FHIR throughput and peak memory, beside the Python peer.
+    Bench {
+        /// Records in the largest synthetic VCF.
+        #[arg(long, default_value_t = 1_000_000)]
+        records: u64,
+        /// Records in the file both tools convert (the peer is slow).
+        #[arg(long, default_value_t = 5_000)]
+        peer_records: u64,
+        /// The Python with vcf2fhir 0.1.1 installed (see scripts/bench.sh).
+        #[arg(long)]
+        peer_python: Option<PathBuf>,
+        #[arg(long, default_value = "../shared/fixtures")]
+        fixtures: PathBuf,
+        #[arg(long, default_value = "target/bench")]
+        dir: PathBuf,
+    },
+    /// (internal) One streamed conversion, for `bench` to measure in a fresh process.
+    #[command(hide = true)]
+    BenchConvert {
+        #[arg(long, value_parser = ["GRCh37", "GRCh38"])]
+        assembly: Option<String>,
+        path: PathBuf,
+    },
     /// Audit log commands.
     Audit {
         #[command(subcommand)]
@@ -91,6 +114,23 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
         Command::Serve { config, demo } => {
             let cfg = load_config(&config)?;
             crate::demo::serve(cfg, demo).await.map(|_| 0)
+        }
+        Command::Bench {
+            records,
+            peer_records,
+            peer_python,
+            fixtures,
+            dir,
+        } => crate::bench::run(&fixtures, &dir, records, peer_python, peer_records).map(|_| 0),
+        Command::BenchConvert { assembly, path } => {
+            let assembly = assembly.map(|a| {
+                if a == "GRCh37" {
+                    Assembly::GRCh37
+                } else {
+                    Assembly::GRCh38
+                }
+            });
+            crate::bench::convert_once(&path, assembly).map(|_| 0)
         }
         Command::Parse { path } => {
             let json = formats::parse_to_json(&path).map_err(|e| e.to_string())?;

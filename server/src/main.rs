@@ -1,5 +1,6 @@
 //! `genobridge`: the server, the engine and the command line in one binary.
 
+mod bench;
 mod cli;
 mod demo;
 mod progress;

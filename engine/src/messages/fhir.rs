@@ -4,11 +4,17 @@
 //! References use `urn:uuid:` fullUrls; ids are UUID v5 of stable keys, so rebuilding
 //! the same report gives the same ids.
 
+mod resources;
 mod variant;
 
 use super::{codes, Envelope, MessageKind};
-use crate::{report::Report, store::Order};
+use crate::{
+    formats::vcf::Variant,
+    report::{Report, ReportHead},
+    store::Order,
+};
 use serde_json::{json, Value};
+use std::io::{self, BufRead, Seek, Write};
 
 pub const IG: &str = "http://hl7.org/fhir/uv/genomics-reporting";
 const LOINC: &str = "http://loinc.org";
@@ -21,15 +27,22 @@ impl MessageKind for Fhir {
     }
 
     fn build(&self, report: &Report, order: &Order, env: &Envelope) -> String {
-        serde_json::to_string_pretty(&build_bundle(report, order, env)).unwrap_or_default()
+        let written = (|| {
+            let mut w = BundleWriter::start(Vec::new(), &report.head(), order, env)?;
+            for v in &report.variants {
+                w.variant(v)?;
+            }
+            w.finish()
+        })();
+        String::from_utf8(written.unwrap_or_default()).unwrap_or_default()
     }
 }
 
 /// A stable id for one resource of one report.
-pub fn stable_id(report: &Report, order: &Order, what: &str) -> String {
+pub fn stable_id(head: &ReportHead, order: &Order, what: &str) -> String {
     let key = format!(
         "genobridge|{}|{}|{}|{what}",
-        order.accession, report.sample_id, report.source_file
+        order.accession, head.sample_id, head.source_file
     );
     uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, key.as_bytes()).to_string()
 }
@@ -57,116 +70,145 @@ fn entry(id: &str, resource: Value) -> Value {
     json!({ "fullUrl": urn(id), "resource": resource, "request": { "method": "POST", "url": rt } })
 }
 
-pub fn build_bundle(report: &Report, order: &Order, env: &Envelope) -> Value {
-    let id = |what: &str| stable_id(report, order, what);
-    let (patient_id, specimen_id, request_id, report_id) = (
-        id("patient"),
-        id("specimen"),
-        id("service-request"),
-        id("report"),
-    );
-    let issued = env
-        .created
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    let sex = match order.sex.as_str() {
-        "F" => "female",
-        "M" => "male",
-        "O" => "other",
-        _ => "unknown",
-    };
-    let mut entries = vec![
-        entry(
-            &patient_id,
-            json!({
-                "resourceType": "Patient", "id": patient_id,
-                "identifier": [{ "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "MR" }] },
-                                 "system": "urn:genobridge:mrn", "value": order.patient_mrn }],
-                "name": [{ "family": order.patient_family, "given": [order.patient_given] }],
-                "gender": sex, "birthDate": order.birth_date
-            }),
-        ),
-        entry(
-            &specimen_id,
-            json!({
-                "resourceType": "Specimen", "id": specimen_id,
-                "identifier": [{ "system": "urn:genobridge:sample", "value": report.sample_id }],
-                "type": { "text": order.specimen_type },
-                "subject": { "reference": urn(&patient_id) }
-            }),
-        ),
-        entry(
-            &request_id,
-            json!({
-                "resourceType": "ServiceRequest", "id": request_id, "status": "completed", "intent": "order",
-                "identifier": [
-                    { "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "PLAC" }] }, "system": "urn:genobridge:placer", "value": order.placer_number },
-                    { "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "FILL" }] }, "system": "urn:genobridge:filler", "value": order.filler_number }
-                ],
-                "requisition": { "system": "urn:genobridge:accession", "value": order.accession },
-                "code": { "coding": [{ "system": "urn:genobridge:test", "code": order.test_code, "display": order.test_name }], "text": order.test_name },
-                "subject": { "reference": urn(&patient_id) },
-                "specimen": [{ "reference": urn(&specimen_id) }]
-            }),
-        ),
-    ];
-    let mut results = Vec::new();
-    for (i, v) in report.variants.iter().enumerate() {
+/// Writes a transaction Bundle entry by entry. The DiagnosticReport, which lists every
+/// result, comes last; its references are spilled to an anonymous temporary file as the
+/// variants pass, so memory stays flat for any number of variants.
+pub struct BundleWriter<W: Write> {
+    out: W,
+    head: ReportHead,
+    order: Order,
+    env: Envelope,
+    issued: String,
+    patient: String,
+    specimen: String,
+    request: String,
+    results: io::BufWriter<std::fs::File>,
+    result_count: u64,
+    positive: bool,
+}
+
+impl<W: Write> BundleWriter<W> {
+    pub fn start(mut out: W, head: &ReportHead, order: &Order, env: &Envelope) -> io::Result<Self> {
+        let id = |what: &str| stable_id(head, order, what);
+        let (patient, specimen, request) = (id("patient"), id("specimen"), id("service-request"));
+        let issued = env
+            .created
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let bundle_head = json!({
+            "resourceType": "Bundle",
+            "id": id("bundle"),
+            "identifier": { "system": "urn:genobridge:message", "value": env.control_id },
+            "type": "transaction",
+            "timestamp": issued,
+        });
+        // The head object without its closing brace, then the entry array.
+        let text = bundle_head.to_string();
+        out.write_all(&text.as_bytes()[..text.len() - 1])?;
+        out.write_all(b",\"entry\":[")?;
+        for (i, e) in [
+            entry(&patient, resources::patient(&patient, order)),
+            entry(
+                &specimen,
+                resources::specimen(&specimen, &patient, &head.sample_id, order),
+            ),
+            entry(
+                &request,
+                resources::service_request(&request, &patient, &specimen, order),
+            ),
+        ]
+        .iter()
+        .enumerate()
+        {
+            if i > 0 {
+                out.write_all(b",")?;
+            }
+            serde_json::to_writer(&mut out, e)?;
+        }
+        Ok(BundleWriter {
+            out,
+            head: head.clone(),
+            order: order.clone(),
+            env: env.clone(),
+            issued,
+            patient,
+            specimen,
+            request,
+            results: io::BufWriter::new(tempfile::tempfile()?),
+            result_count: 0,
+            positive: false,
+        })
+    }
+
+    fn push(&mut self, id: &str, resource: Value) -> io::Result<()> {
+        self.out.write_all(b",")?;
+        serde_json::to_writer(&mut self.out, &entry(id, resource))?;
+        writeln!(self.results, "{}", urn(id))?;
+        self.result_count += 1;
+        Ok(())
+    }
+
+    pub fn variant(&mut self, v: &Variant) -> io::Result<()> {
         let key = format!(
             "variant|{}|{}|{}|{}",
             v.chrom, v.pos, v.ref_allele, v.alt_allele
         );
-        let vid = id(&key);
-        entries.push(entry(
+        let vid = stable_id(&self.head, &self.order, &key);
+        let obs = variant::variant_observation(
             &vid,
-            variant::variant_observation(
-                &vid,
-                v,
-                report,
-                env.somatic,
-                &patient_id,
-                &specimen_id,
-                &issued,
-            ),
-        ));
-        results.push(json!({ "reference": urn(&vid) }));
+            v,
+            self.head.assembly,
+            self.env.somatic,
+            &self.patient,
+            &self.specimen,
+            &self.issued,
+        );
+        self.push(&vid, obs)?;
         if let Some(s) = v.clinical_significance {
-            let did = id(&format!("{key}|implication"));
-            entries.push(entry(
-                &did,
-                variant::diagnostic_implication(&did, s, v, &vid, &patient_id, &issued),
-            ));
-            results.push(json!({ "reference": urn(&did) }));
+            self.positive |= s.is_pathogenic();
+            let did = stable_id(&self.head, &self.order, &format!("{key}|implication"));
+            let imp =
+                variant::diagnostic_implication(&did, s, v, &vid, &self.patient, &self.issued);
+            self.push(&did, imp)?;
         }
-        let _ = i;
+        Ok(())
     }
-    let positive = report
-        .variants
-        .iter()
-        .any(|v| v.clinical_significance.is_some_and(|s| s.is_pathogenic()));
-    let mut dr = json!({
-        "resourceType": "DiagnosticReport", "id": report_id,
-        "meta": { "profile": [format!("{IG}/StructureDefinition/genomic-report")] },
-        "identifier": [{ "system": "urn:genobridge:report", "value": env.control_id }],
-        "basedOn": [{ "reference": urn(&request_id) }],
-        "status": "final",
-        "category": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "GE", "display": "Genetics" }] }],
-        "code": { "coding": [{ "system": LOINC, "code": "51969-4", "display": "Genetic analysis report" }] },
-        "subject": { "reference": urn(&patient_id) },
-        "issued": issued,
-        "specimen": [{ "reference": urn(&specimen_id) }],
-        "result": results
-    });
-    if positive {
-        dr["conclusionCode"] = json!([loinc(codes::POSITIVE)]);
+
+    pub fn finish(mut self) -> io::Result<W> {
+        let report_id = stable_id(&self.head, &self.order, "report");
+        let mut dr = resources::diagnostic_report(
+            &report_id,
+            &self.patient,
+            &self.specimen,
+            &self.request,
+            &self.env.control_id,
+            &self.issued,
+        );
+        if self.positive {
+            dr["conclusionCode"] = json!([loinc(codes::POSITIVE)]);
+        }
+        let text = entry(&report_id, dr).to_string();
+        // Splice the streamed result list into the DiagnosticReport: `…"resource":{…}` gets
+        // `,"result":[…]` before the resource's closing brace.
+        let marker = "\"resourceType\":\"DiagnosticReport\"";
+        let at = text.find(marker).map(|i| i + marker.len()).unwrap_or(0);
+        self.out.write_all(b",")?;
+        self.out.write_all(&text.as_bytes()[..at])?;
+        if self.result_count > 0 {
+            self.out.write_all(b",\"result\":[")?;
+            let mut file = self.results.into_inner().map_err(|e| e.into_error())?;
+            file.seek(io::SeekFrom::Start(0))?;
+            for (i, line) in io::BufReader::new(file).lines().enumerate() {
+                if i > 0 {
+                    self.out.write_all(b",")?;
+                }
+                serde_json::to_writer(&mut self.out, &json!({ "reference": line? }))?;
+            }
+            self.out.write_all(b"]")?;
+        }
+        self.out.write_all(&text.as_bytes()[at..])?;
+        self.out.write_all(b"]}")?;
+        self.out.flush()?;
+        Ok(self.out)
     }
-    entries.push(entry(&report_id, dr));
-    json!({
-        "resourceType": "Bundle",
-        "id": id("bundle"),
-        "identifier": { "system": "urn:genobridge:message", "value": env.control_id },
-        "type": "transaction",
-        "timestamp": issued,
-        "entry": entries
-    })
 }

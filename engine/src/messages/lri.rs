@@ -1,5 +1,6 @@
 //! HL7 v2.5.1 ORU^R01 in the LRI profile: MSH, PID, ORC, OBR, the OBX groups, SPM.
-//! Segments are built with hl7-parser's builder, which escapes every value.
+//! Segments are built with hl7-parser's builder, which escapes every value, and written
+//! one at a time, so a report of any size streams through `OruWriter`.
 
 mod obx;
 mod segments;
@@ -7,9 +8,14 @@ mod segments;
 pub use obx::ObxWriter;
 
 use super::{Envelope, MessageKind};
-use crate::{report::Report, store::Order};
-use hl7_parser::builder::MessageBuilder;
+use crate::{
+    formats::vcf::Variant,
+    report::{Report, ReportHead},
+    store::Order,
+};
+use hl7_parser::builder::SegmentBuilder;
 use hl7_parser::message::Separators;
+use std::io::{self, Write};
 
 pub struct Lri;
 
@@ -23,22 +29,108 @@ impl MessageKind for Lri {
     }
 }
 
+/// Writes an ORU^R01 segment by segment.
+pub struct OruWriter<W: Write> {
+    out: W,
+    sep: Separators,
+    obx: ObxWriter,
+    head: ReportHead,
+    somatic: bool,
+    group: usize,
+    /// `None`: the overall interpretation is decided from the variants seen and written
+    /// at the end (streaming); `Some`: it was known up front and already written.
+    overall_written: bool,
+    positive_seen: bool,
+    spm: SegmentBuilder,
+}
+
+impl<W: Write> OruWriter<W> {
+    /// Writes MSH, PID, ORC and OBR, and the overall interpretation when `positive` is
+    /// known before the variants are.
+    pub fn start(
+        out: W,
+        head: &ReportHead,
+        order: &Order,
+        env: &Envelope,
+        positive: Option<bool>,
+    ) -> io::Result<Self> {
+        let mut w = OruWriter {
+            out,
+            sep: Separators::default(),
+            obx: ObxWriter::default(),
+            head: head.clone(),
+            somatic: env.somatic,
+            group: 1,
+            overall_written: positive.is_some(),
+            positive_seen: false,
+            spm: segments::spm(order, &head.sample_id),
+        };
+        for seg in [
+            segments::msh(env),
+            segments::pid(order),
+            segments::orc(order),
+            segments::obr(order, env),
+        ] {
+            w.write(&seg)?;
+        }
+        if let Some(p) = positive {
+            let segs = w.obx.overall_interpretation(p);
+            w.write_all(segs)?;
+        }
+        Ok(w)
+    }
+
+    fn write(&mut self, seg: &SegmentBuilder) -> io::Result<()> {
+        if seg.name() != "MSH" {
+            self.out.write_all(b"\r")?;
+        }
+        write!(self.out, "{}", seg.display(&self.sep))
+    }
+
+    fn write_all(&mut self, segs: Vec<SegmentBuilder>) -> io::Result<()> {
+        for s in &segs {
+            self.write(s)?;
+        }
+        Ok(())
+    }
+
+    /// One OBX group for one variant; groups are numbered from 2 (1 is the interpretation).
+    pub fn variant(&mut self, v: &Variant) -> io::Result<()> {
+        self.group += 1;
+        self.positive_seen |= v.clinical_significance.is_some_and(|s| s.is_pathogenic());
+        let segs =
+            self.obx
+                .variant_group(&self.group.to_string(), v, self.head.assembly, self.somatic);
+        self.write_all(segs)
+    }
+
+    /// Writes the interpretation (if still due) and SPM, and hands back the sink.
+    pub fn finish(mut self) -> io::Result<W> {
+        if !self.overall_written {
+            let segs = self.obx.overall_interpretation(self.positive_seen);
+            self.write_all(segs)?;
+        }
+        let spm = self.spm.clone();
+        self.write(&spm)?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
 pub fn build_oru(report: &Report, order: &Order, env: &Envelope) -> String {
-    let mut msg = MessageBuilder::new(Separators::default());
-    msg.push_segment(segments::msh(env));
-    msg.push_segment(segments::pid(order));
-    msg.push_segment(segments::orc(order));
-    msg.push_segment(segments::obr(order, env));
-    let mut obx = ObxWriter::default();
-    obx.overall_interpretation(report);
-    for (i, v) in report.variants.iter().enumerate() {
-        obx.variant_group(&(i + 2).to_string(), v, report.assembly, env.somatic);
-    }
-    for seg in obx.into_segments() {
-        msg.push_segment(seg);
-    }
-    msg.push_segment(segments::spm(order, report));
-    msg.to_string()
+    let positive = report
+        .variants
+        .iter()
+        .any(|v| v.clinical_significance.is_some_and(|s| s.is_pathogenic()));
+    let written = (|| {
+        let mut w = OruWriter::start(Vec::new(), &report.head(), order, env, Some(positive))?;
+        for v in &report.variants {
+            w.variant(v)?;
+        }
+        w.finish()
+    })();
+    // Writing to a Vec cannot fail.
+    String::from_utf8(written.unwrap_or_default()).unwrap_or_default()
 }
 
 /// HL7 DTM: `YYYYMMDDHHMMSS+ZZZZ`.

@@ -3,9 +3,8 @@
 
 use super::{lab_categories, loinc, urn, IG, LOINC};
 use crate::{
-    formats::vcf::{ClinicalSignificance, Variant},
+    formats::vcf::{Assembly, ClinicalSignificance, Variant},
     messages::{assembly_code, codes, codes::Code, refseq, significance_code, zygosity_code},
-    report::Report,
 };
 use serde_json::{json, Value};
 
@@ -30,7 +29,7 @@ fn concept(system: &str, code: &str, display: Option<&str>) -> Value {
 pub fn variant_observation(
     id: &str,
     v: &Variant,
-    report: &Report,
+    assembly: Assembly,
     somatic: bool,
     patient: &str,
     specimen: &str,
@@ -82,14 +81,14 @@ pub fn variant_observation(
         }
     }
     let chrom = v.chromosome();
-    if let Some(nc) = refseq(chrom, report.assembly) {
+    if let Some(nc) = refseq(chrom, assembly) {
         comps.push(component(
             codes::GENOMIC_REF_SEQ,
             "valueCodeableConcept",
             concept("http://www.ncbi.nlm.nih.gov/refseq", nc, None),
         ));
     }
-    comps.push(coded(codes::ASSEMBLY, assembly_code(report.assembly)));
+    comps.push(coded(codes::ASSEMBLY, assembly_code(assembly)));
     if let Some(c) = codes::chromosome(chrom) {
         comps.push(coded(codes::CHROMOSOME, c));
     }

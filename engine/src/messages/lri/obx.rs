@@ -2,14 +2,13 @@
 //! sub-ID 1 holds the overall interpretation (51968-6), then each variant has its own.
 
 use super::super::{assembly_code, codes, codes::Code, refseq, significance_code, zygosity_code};
-use crate::{
-    formats::vcf::{Assembly, Variant},
-    report::Report,
-};
+use crate::formats::vcf::{Assembly, Variant};
 use hl7_parser::builder::{FieldBuilder, SegmentBuilder};
 
+/// Builds OBX segments; OBX-1 keeps counting across calls.
 #[derive(Default)]
 pub struct ObxWriter {
+    written: usize,
     segments: Vec<SegmentBuilder>,
 }
 
@@ -35,7 +34,7 @@ impl ObxWriter {
         units: Option<&str>,
     ) {
         let mut seg = SegmentBuilder::new("OBX")
-            .with_field_value(1, self.segments.len() + 1)
+            .with_field_value(1, self.written + self.segments.len() + 1)
             .with_field_value(2, value_type)
             .with_field(3, loinc(what))
             .with_field_value(4, sub_id)
@@ -57,17 +56,25 @@ impl ObxWriter {
     /// Positive when any reported variant is pathogenic or likely pathogenic. Otherwise
     /// no overall call is made: without curated significance for every variant a
     /// "Negative" would overstate what the pipeline knows.
-    pub fn overall_interpretation(&mut self, report: &Report) {
-        let positive = report
-            .variants
-            .iter()
-            .any(|v| v.clinical_significance.is_some_and(|s| s.is_pathogenic()));
+    pub fn overall_interpretation(&mut self, positive: bool) -> Vec<SegmentBuilder> {
         if positive {
             self.coded(codes::OVERALL_INTERPRETATION, "1", codes::POSITIVE);
         }
+        self.take()
     }
 
-    pub fn variant_group(&mut self, sub_id: &str, v: &Variant, assembly: Assembly, somatic: bool) {
+    fn take(&mut self) -> Vec<SegmentBuilder> {
+        self.written += self.segments.len();
+        std::mem::take(&mut self.segments)
+    }
+
+    pub fn variant_group(
+        &mut self,
+        sub_id: &str,
+        v: &Variant,
+        assembly: Assembly,
+        somatic: bool,
+    ) -> Vec<SegmentBuilder> {
         self.coded(codes::VARIANT_ASSESSMENT, sub_id, codes::PRESENT);
         if let Some(a) = &v.annotation {
             if let Some(symbol) = &a.gene_symbol {
@@ -166,9 +173,6 @@ impl ObxWriter {
                 codes::GERMLINE
             },
         );
-    }
-
-    pub fn into_segments(self) -> Vec<SegmentBuilder> {
-        self.segments
+        self.take()
     }
 }

@@ -1,7 +1,7 @@
 //! MSH, PID, ORC, OBR and SPM. Patient and order fields come from the EHR's order.
 
 use super::super::{codes, Envelope};
-use crate::{report::Report, store::Order};
+use crate::store::Order;
 use hl7_parser::builder::{FieldBuilder, RepeatBuilder, SegmentBuilder};
 
 fn components(values: &[&str]) -> FieldBuilder {
@@ -90,7 +90,7 @@ pub fn obr(o: &Order, env: &Envelope) -> SegmentBuilder {
         .with_field_value(25, "F")
 }
 
-pub fn spm(o: &Order, r: &Report) -> SegmentBuilder {
+pub fn spm(o: &Order, sample_id: &str) -> SegmentBuilder {
     SegmentBuilder::new("SPM")
         .with_field_value(1, "1")
         .with_field(
@@ -98,7 +98,7 @@ pub fn spm(o: &Order, r: &Report) -> SegmentBuilder {
             FieldBuilder::default().with_component(
                 1,
                 hl7_parser::builder::ComponentBuilder::default()
-                    .with_subcomponent(1, &r.sample_id)
+                    .with_subcomponent(1, sample_id)
                     .with_subcomponent(2, "GenoBridge"),
             ),
         )

@@ -1,0 +1,68 @@
+mod common;
+use common::fixture;
+use engine::messages::{fhir::Fhir, Envelope, MessageKind};
+use engine::report::{build_report, Selection};
+use engine::store::Order;
+
+fn bundle(path: &str) -> serde_json::Value {
+    let r = build_report(
+        &fixture(path),
+        None,
+        Some(engine::formats::vcf::Assembly::GRCh37),
+        &Selection::default(),
+        |_, _, _| {},
+    )
+    .unwrap();
+    let order = Order {
+        accession: "A1".into(),
+        sample_id: r.sample_id.clone(),
+        ..Order::default()
+    };
+    serde_json::from_str(&Fhir.build(&r, &order, &Envelope::new("C1"))).unwrap()
+}
+
+#[test]
+fn the_streamed_report_lists_every_result_and_references_resolve() {
+    let b = bundle("vcf/NB6TK328_filtered.vcf");
+    let entries = b["entry"].as_array().unwrap();
+    let urls: std::collections::HashSet<&str> = entries
+        .iter()
+        .map(|e| e["fullUrl"].as_str().unwrap())
+        .collect();
+    let dr = entries
+        .iter()
+        .find(|e| e["resource"]["resourceType"] == "DiagnosticReport")
+        .unwrap();
+    let results = dr["resource"]["result"].as_array().unwrap();
+    // 5 variants, each with a DiagnosticImplication (the file carries CLNSIG).
+    assert_eq!(results.len(), entries.len() - 4);
+    assert!(results
+        .iter()
+        .all(|r| urls.contains(r["reference"].as_str().unwrap())));
+}
+
+#[test]
+fn ids_are_stable_and_an_empty_result_list_is_omitted() {
+    let a = bundle("vcf/NB6TK328_filtered.vcf");
+    let b = bundle("vcf/NB6TK328_filtered.vcf");
+    let ids = |x: &serde_json::Value| {
+        x["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["fullUrl"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&a), ids(&b));
+    let empty = bundle("vcf/vcf_example3.vcf");
+    let dr = empty["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["resource"]["resourceType"] == "DiagnosticReport")
+        .unwrap();
+    assert!(
+        dr["resource"].get("result").is_none(),
+        "FHIR JSON never carries an empty array"
+    );
+}

@@ -1,0 +1,232 @@
+//! `genobridge bench`: VCF → LRI + FHIR throughput and peak memory, measured in the same
+//! run as the Python peer (vcf2fhir), on the same files. Prints figures; asserts nothing.
+
+use engine::{
+    formats::{vcf::Assembly, FormatError},
+    messages::{fhir::BundleWriter, lri::OruWriter, Envelope},
+    report::{open_report, stream_variants, Selection},
+};
+use std::{
+    io::{BufRead, BufReader, BufWriter, Write},
+    path::{Path, PathBuf},
+    process::Command,
+    time::Instant,
+};
+
+/// Peak resident set size of this process, from the kernel.
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Streams one VCF into both messages, written to a sink; prints one JSON line.
+pub fn convert_once(path: &Path, assembly: Option<Assembly>) -> Result<(), String> {
+    let start = Instant::now();
+    let order = crate::demo::placeholder_order();
+    let env = Envelope::new("GBBENCH");
+    let (mut reader, head) = open_report(path, None, assembly).map_err(|e| e.to_string())?;
+    let io_err = |e: std::io::Error| FormatError::new(path, None, format!("writing: {e}"));
+    let mut lri =
+        OruWriter::start(std::io::sink(), &head, &order, &env, None).map_err(|e| e.to_string())?;
+    let mut fhir =
+        BundleWriter::start(std::io::sink(), &head, &order, &env).map_err(|e| e.to_string())?;
+    let tally = stream_variants::<FormatError>(
+        &mut reader,
+        &Selection::default(),
+        |v| {
+            lri.variant(&v).map_err(io_err)?;
+            fhir.variant(&v).map_err(io_err)
+        },
+        |_, _, _| {},
+    )
+    .map_err(|e| e.to_string())?;
+    lri.finish().map_err(|e| e.to_string())?;
+    fhir.finish().map_err(|e| e.to_string())?;
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{}",
+        serde_json::json!({ "records": tally.records_read, "variants": tally.reported, "seconds": secs, "peak_rss_kb": peak_rss_kb() })
+    );
+    Ok(())
+}
+
+/// Writes `records` records made from the annotated fixture's real records at new
+/// positions; every fifth is LowQual, so 80% PASS.
+pub fn synthesize(template: &Path, out: &Path, records: u64) -> Result<(), String> {
+    let f = std::fs::File::open(template).map_err(|e| format!("{}: {e}", template.display()))?;
+    let mut header = Vec::new();
+    let mut body = Vec::new();
+    for line in BufReader::new(f).lines() {
+        let line = line.map_err(|e| e.to_string())?;
+        if line.starts_with('#') {
+            header.push(line)
+        } else {
+            body.push(line)
+        }
+    }
+    let mut w =
+        BufWriter::new(std::fs::File::create(out).map_err(|e| format!("{}: {e}", out.display()))?);
+    let io = |e: std::io::Error| e.to_string();
+    for h in &header {
+        writeln!(w, "{h}").map_err(io)?;
+    }
+    for i in 0..records {
+        let base = &body[(i % body.len() as u64) as usize];
+        let mut cols: Vec<&str> = base.split('\t').collect();
+        let pos = 1_000_000 + i * 10;
+        let pos_s = pos.to_string();
+        cols[1] = &pos_s;
+        cols[2] = ".";
+        if i % 5 == 4 {
+            cols[6] = "LowQual";
+        }
+        writeln!(w, "{}", cols.join("\t")).map_err(io)?;
+    }
+    w.flush().map_err(io)
+}
+
+fn run_child(args: &[&str]) -> Result<serde_json::Value, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = Command::new(exe)
+        .args(args)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("bench child output: {e}"))
+}
+
+const PEER: &str = r#"
+import json, resource, sys, time, vcf2fhir
+start = time.time()
+c = vcf2fhir.Converter(vcf_filename=sys.argv[1], ref_build=sys.argv[2], patient_id='SYN', genomic_source_class='germline')
+c.convert(sys.argv[3])
+print(json.dumps({"seconds": time.time() - start, "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"#;
+
+fn run_peer(
+    python: &Path,
+    vcf: &Path,
+    build: &str,
+    dir: &Path,
+) -> Result<serde_json::Value, String> {
+    let out = Command::new(python)
+        .args(["-c", PEER])
+        .arg(vcf)
+        .arg(build)
+        .arg(dir.join("peer-out.json"))
+        .output()
+        .map_err(|e| format!("{}: {e}", python.display()))?;
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .last()
+            .unwrap_or("failed")
+            .to_string());
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.lines().last().unwrap_or("")).map_err(|e| e.to_string())
+}
+
+pub fn run(
+    fixtures: &Path,
+    dir: &Path,
+    records: u64,
+    peer: Option<PathBuf>,
+    peer_records: u64,
+) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let template = fixtures.join("vcf/NB6TK328_filtered.vcf");
+    let hg = fixtures.join("vcf/HG00404_b37.vcf");
+    let mut rows: Vec<(String, String, u64, f64, u64)> = Vec::new();
+    let rate = |n: u64, s: f64| if s > 0.0 { n as f64 / s } else { 0.0 };
+    let mut sizes = vec![peer_records, records / 10, records];
+    sizes.dedup();
+    for n in sizes {
+        let file = dir.join(format!("synthetic_{n}.vcf"));
+        if !file.exists() {
+            eprintln!("writing {} ({n} records)…", file.display());
+            synthesize(&template, &file, n)?;
+        }
+        let r = run_child(&["bench-convert", &file.to_string_lossy()])?;
+        let secs = r["seconds"].as_f64().unwrap_or(0.0);
+        rows.push((
+            "genobridge".into(),
+            format!("synthetic {n}"),
+            n,
+            rate(n, secs),
+            r["peak_rss_kb"].as_u64().unwrap_or(0),
+        ));
+        if let (Some(py), true) = (&peer, n == peer_records) {
+            match run_peer(py, &file, "GRCh38", dir) {
+                Ok(p) => rows.push((
+                    "vcf2fhir 0.1.1".into(),
+                    format!("synthetic {n}"),
+                    n,
+                    rate(n, p["seconds"].as_f64().unwrap_or(0.0)),
+                    p["peak_rss_kb"].as_u64().unwrap_or(0),
+                )),
+                Err(e) => eprintln!("peer failed on {}: {e}", file.display()),
+            }
+        }
+    }
+    let hg_records = 5698;
+    let r = run_child(&[
+        "bench-convert",
+        "--assembly",
+        "GRCh37",
+        &hg.to_string_lossy(),
+    ])?;
+    rows.push((
+        "genobridge".into(),
+        "HG00404_b37.vcf".into(),
+        hg_records,
+        rate(hg_records, r["seconds"].as_f64().unwrap_or(0.0)),
+        r["peak_rss_kb"].as_u64().unwrap_or(0),
+    ));
+    if let Some(py) = &peer {
+        match run_peer(py, &hg, "GRCh37", dir) {
+            Ok(p) => rows.push((
+                "vcf2fhir 0.1.1".into(),
+                "HG00404_b37.vcf".into(),
+                hg_records,
+                rate(hg_records, p["seconds"].as_f64().unwrap_or(0.0)),
+                p["peak_rss_kb"].as_u64().unwrap_or(0),
+            )),
+            Err(e) => eprintln!("peer failed on HG00404: {e}"),
+        }
+    }
+    println!("| tool | input | records | records/s | peak RSS |");
+    println!("|---|---|---|---|---|");
+    for (tool, input, n, rps, rss) in &rows {
+        println!(
+            "| {tool} | {input} | {n} | {:.0} | {:.1} MB |",
+            rps,
+            *rss as f64 / 1024.0
+        );
+    }
+    for input in rows
+        .iter()
+        .map(|r| r.1.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        let ours = rows.iter().find(|r| r.1 == input && r.0 == "genobridge");
+        let theirs = rows.iter().find(|r| r.1 == input && r.0 != "genobridge");
+        if let (Some(a), Some(b)) = (ours, theirs) {
+            if b.3 > 0.0 {
+                println!(
+                    "{input}: genobridge is {:.0}× the peer's throughput",
+                    a.3 / b.3
+                );
+            }
+        }
+    }
+    Ok(())
+}
