@@ -40,6 +40,7 @@ pub const READ_DEPTH: Code = c("82121-5", "Allelic read depth");
 pub const CLINICAL_SIGNIFICANCE: Code =
     c("53037-8", "Genetic variation clinical significance [Imp]");
 pub const GENOMIC_SOURCE_CLASS: Code = c("48002-0", "Genomic source class [Type]");
+pub const ANALYSIS_METHOD: Code = c("81304-8", "Variant analysis method [Type]"); // IG (Observation.method in examples)
 pub const GENETIC_REPORT: Code = c("81247-9", "Master HL7 genetic variant reporting panel"); // IG (genomic-report examples)
 
 // Answers.
@@ -57,6 +58,7 @@ pub const LIKELY_BENIGN: Code = c("LA26334-5", "Likely benign"); // v2f
 pub const BENIGN: Code = c("LA6675-8", "Benign"); // IG, v2f
 pub const GRCH37: Code = c("LA14029-5", "GRCh37"); // IG
 pub const GRCH38: Code = c("LA26806-2", "GRCh38"); // IG
+pub const SEQUENCING: Code = c("LA26398-0", "Sequencing"); // IG
 pub const ONE_BASED: Code = c("LA30102-0", "1-based character counting"); // IG, v2f
 
 /// LOINC LL2938-0, chromosomes 1–22, X, Y (NCPI; 3, 9, 16 and X also seen in the IG).

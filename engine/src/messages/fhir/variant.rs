@@ -143,6 +143,7 @@ pub fn variant_observation(
         "subject": { "reference": urn(patient) },
         "issued": issued,
         "specimen": { "reference": urn(specimen) },
+        "method": loinc(codes::SEQUENCING),
         "valueCodeableConcept": loinc(codes::PRESENT),
         "component": comps
     })

@@ -161,6 +161,7 @@ impl ObxWriter {
                 None,
             );
         }
+        self.coded(codes::ANALYSIS_METHOD, sub_id, codes::SEQUENCING);
         if let Some(s) = v.clinical_significance {
             self.coded(codes::CLINICAL_SIGNIFICANCE, sub_id, significance_code(s));
         }
