@@ -163,6 +163,30 @@ for (const file of vcfs) {
   });
 }
 
+// With the regions studied (BED), the Bundle also carries a GenomicStudy, its analysis and
+// the genomic-data-file DocumentReference.
+for (const [vcf, bed] of [
+  ['vcf_example3.vcf', 'RegionsStudied_example3.bed'],
+  ['vcf_example4.vcf', 'RegionsStudied_example4.bed'],
+  ['HG00403A.vcf.gz', 'HG00403A_studied.bed'],
+]) {
+  test(`the Bundle from ${vcf} with ${bed} conforms, GenomicStudy included`, () => {
+    const out = execFileSync(
+      bin,
+      ['convert', '--to', 'fhir', '--assembly', 'GRCh37', '--regions', join(fixtures, 'vcf', bed), join(fixtures, 'vcf', vcf)],
+      { stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 256 * 1024 * 1024 },
+    );
+    const bundle = JSON.parse(out);
+    const profiles = bundle.entry.flatMap((e) => e.resource.meta?.profile ?? []);
+    for (const p of ['genomic-study', 'genomic-study-analysis', 'genomic-data-file']) {
+      assert.ok(profiles.some((x) => x.endsWith(`/${p}`)), `no ${p} in the Bundle`);
+    }
+    const r = validate(bundle);
+    outputWarnings.push(...r.warnings);
+    assert.deepEqual(r.errors, []);
+  });
+}
+
 test('unverifiable required bindings in GenoBridge output (reported, not failed)', (t) => {
   t.diagnostic(`${outputWarnings.length} unverifiable required-binding checks over ${vcfs.length} fixtures:\n  ${tally(outputWarnings)}`);
 });

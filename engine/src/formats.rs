@@ -1,6 +1,7 @@
 //! Instrument and pipeline file formats. Each format is one module with a small reader;
 //! `detect` picks one for `genobridge parse`.
 
+pub mod bed;
 pub mod illumina;
 pub mod vcf;
 

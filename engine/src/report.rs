@@ -25,6 +25,9 @@ pub struct ReportHead {
     pub source_file: String,
     pub assembly: Assembly,
     pub header_warnings: Vec<String>,
+    /// The regions the test studied, when the selection names a BED file.
+    #[serde(skip)]
+    pub regions: Option<std::sync::Arc<crate::formats::bed::Regions>>,
 }
 
 /// The counts of one pass over a VCF.
@@ -48,6 +51,8 @@ pub struct Report {
     pub records_read: u64,
     pub not_selected: u64,
     pub header_warnings: Vec<String>,
+    #[serde(skip)]
+    pub regions: Option<std::sync::Arc<crate::formats::bed::Regions>>,
 }
 
 impl Report {
@@ -57,6 +62,7 @@ impl Report {
             source_file: self.source_file.clone(),
             assembly: self.assembly,
             header_warnings: self.header_warnings.clone(),
+            regions: self.regions.clone(),
         }
     }
 }
@@ -111,6 +117,7 @@ pub fn open_report(
             .unwrap_or_default(),
         assembly,
         header_warnings: reader.warnings().to_vec(),
+        regions: None,
     };
     Ok((reader, head))
 }
@@ -177,5 +184,6 @@ pub fn build_report(
         records_read: t.records_read,
         not_selected: t.not_selected,
         header_warnings: head.header_warnings,
+        regions: selection.regions.clone(),
     })
 }

@@ -166,3 +166,58 @@ fn vep_csq_fields_are_read_from_the_header_layout() {
         Some(engine::formats::vcf::ClinicalSignificance::Pathogenic)
     );
 }
+
+#[test]
+fn bed_regions_choose_the_variants_and_bad_lines_are_named() {
+    use engine::formats::bed::Regions;
+    let r = Regions::read(&fixture("vcf/RegionsStudied_example3.bed")).unwrap();
+    // BED is 0-based, end-exclusive: X 20000..80000 covers 1-based 20001..=80000.
+    assert!(
+        !r.contains("X", 20000)
+            && r.contains("chrX", 20001)
+            && r.contains("X", 80000)
+            && !r.contains("X", 80001)
+    );
+    assert!(r.contains("chrM", 60018) && r.contains("MT", 60018) && !r.contains("1", 60018));
+    let all = Selection {
+        filters: vec![],
+        ..Selection::default()
+    };
+    let within = Selection {
+        filters: vec![],
+        regions_bed: Some(fixture("vcf/RegionsStudied_example3.bed")),
+        ..Selection::default()
+    }
+    .load()
+    .unwrap();
+    let every = build_report(
+        &fixture("vcf/vcf_example3.vcf"),
+        None,
+        Some(Assembly::GRCh37),
+        &all,
+        |_, _, _| {},
+    )
+    .unwrap();
+    let some = build_report(
+        &fixture("vcf/vcf_example3.vcf"),
+        None,
+        Some(Assembly::GRCh37),
+        &within,
+        |_, _, _| {},
+    )
+    .unwrap();
+    assert!(!some.variants.is_empty());
+    assert!(some.variants.iter().all(|v| r.contains(&v.chrom, v.pos)));
+    assert_eq!(
+        some.variants.len() as u64 + some.not_selected,
+        every.variants.len() as u64 + every.not_selected
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = tmp.path().join("bad.bed");
+    std::fs::write(&bad, "1\t100\t200\n1\t300\tx\n").unwrap();
+    let e = Regions::read(&bad).unwrap_err().to_string();
+    assert!(
+        e.contains("bad.bed") && e.contains("line 2") && e.contains("end \"x\""),
+        "{e}"
+    );
+}

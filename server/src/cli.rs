@@ -49,6 +49,10 @@ enum Command {
         /// GRCh37 or GRCh38, for VCFs whose header does not say.
         #[arg(long, value_parser = ["GRCh37", "GRCh38"])]
         assembly: Option<String>,
+        /// BED file of the regions studied: only variants inside are reported, and the FHIR
+        /// Bundle gains a GenomicStudy pointing at the file.
+        #[arg(long)]
+        regions: Option<PathBuf>,
         path: PathBuf,
     },
     /// Measure VCF → LRI + FHIR throughput and peak memory, beside the Python peer.
@@ -145,8 +149,9 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
             order,
             sample,
             assembly,
+            regions,
             path,
-        } => convert(to, order, sample, assembly, path),
+        } => convert(to, order, sample, assembly, regions, path),
         Command::Audit {
             command: AuditCommand::Verify,
             database_url,
@@ -178,6 +183,7 @@ fn convert(
     order: Option<PathBuf>,
     sample: Option<String>,
     assembly: Option<String>,
+    regions: Option<PathBuf>,
     path: PathBuf,
 ) -> Result<i32, String> {
     let assembly = assembly.map(|a| {
@@ -205,7 +211,12 @@ fn convert(
             crate::demo::placeholder_order()
         }
     };
-    let selection = Selection::default();
+    let selection = Selection {
+        regions_bed: regions,
+        ..Selection::default()
+    }
+    .load()
+    .map_err(|e| e.to_string())?;
     let progress = crate::progress::Progress::new();
     let report = build_report(&path, sample.as_deref(), assembly, &selection, |r, v, x| {
         progress.update(r, v, x)

@@ -127,7 +127,12 @@ async fn demo_ehr(cfg: &Config) -> Result<(), String> {
     Ok(())
 }
 
-pub async fn serve(cfg: Config, demo: bool) -> Result<(), String> {
+pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
+    cfg.selection = cfg
+        .selection
+        .clone()
+        .load()
+        .map_err(|e| format!("[selection] regions_bed: {e}"))?;
     for dir in [&cfg.data_dir, &cfg.watch.runs_dir, &cfg.watch.vcf_dir] {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }

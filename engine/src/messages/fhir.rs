@@ -5,6 +5,7 @@
 //! the same report gives the same ids.
 
 mod resources;
+mod study;
 mod variant;
 
 use super::{codes, Envelope, MessageKind};
@@ -82,6 +83,8 @@ pub struct BundleWriter<W: Write> {
     patient: String,
     specimen: String,
     request: String,
+    /// The GenomicStudy, when the report has regions studied.
+    study: Option<String>,
     results: io::BufWriter<std::fs::File>,
     result_count: u64,
     positive: bool,
@@ -106,7 +109,7 @@ impl<W: Write> BundleWriter<W> {
         let text = bundle_head.to_string();
         out.write_all(&text.as_bytes()[..text.len() - 1])?;
         out.write_all(b",\"entry\":[")?;
-        for (i, e) in [
+        let mut entries = vec![
             entry(&patient, resources::patient(&patient, order)),
             entry(
                 &specimen,
@@ -116,10 +119,23 @@ impl<W: Write> BundleWriter<W> {
                 &request,
                 resources::service_request(&request, &patient, &specimen, order),
             ),
-        ]
-        .iter()
-        .enumerate()
-        {
+        ];
+        let mut study_id = None;
+        if let Some(regions) = &head.regions {
+            let (file, analysis, study) = (id("regions-file"), id("study-analysis"), id("study"));
+            let build = super::assembly_code(head.assembly);
+            entries.push(entry(&file, study::regions_file(&file, &patient, regions)));
+            entries.push(entry(
+                &analysis,
+                study::analysis(&analysis, &patient, &file, build, &issued),
+            ));
+            entries.push(entry(
+                &study,
+                study::study(&study, &patient, &analysis, &request, &issued),
+            ));
+            study_id = Some(study);
+        }
+        for (i, e) in entries.iter().enumerate() {
             if i > 0 {
                 out.write_all(b",")?;
             }
@@ -134,6 +150,7 @@ impl<W: Write> BundleWriter<W> {
             patient,
             specimen,
             request,
+            study: study_id,
             results: io::BufWriter::new(tempfile::tempfile()?),
             result_count: 0,
             positive: false,
@@ -186,6 +203,9 @@ impl<W: Write> BundleWriter<W> {
         );
         if self.positive {
             dr["conclusionCode"] = json!([loinc(codes::POSITIVE)]);
+        }
+        if let Some(study) = &self.study {
+            dr["extension"] = json!([{ "url": format!("{IG}/StructureDefinition/genomic-study-reference"), "valueReference": { "reference": urn(study) } }]);
         }
         let text = entry(&report_id, dr).to_string();
         // Splice the streamed result list into the DiagnosticReport: `…"resource":{…}` gets

@@ -1,7 +1,11 @@
 //! The rules that choose which variants a report covers. Configuration, not code.
 
-use crate::formats::vcf::{ClinicalSignificance, Variant};
+use crate::formats::{
+    bed::Regions,
+    vcf::{ClinicalSignificance, Variant},
+};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -12,6 +16,11 @@ pub struct Selection {
     pub genes: Vec<String>,
     /// Clinical-significance classes to report; empty means every class, including none.
     pub significance: Vec<ClinicalSignificance>,
+    /// BED file of the regions the test studied; variants outside are not reported.
+    pub regions_bed: Option<std::path::PathBuf>,
+    /// The BED file, once read (`Selection::load`).
+    #[serde(skip)]
+    pub regions: Option<Arc<Regions>>,
 }
 
 impl Default for Selection {
@@ -20,6 +29,8 @@ impl Default for Selection {
             filters: vec!["PASS".into()],
             genes: Vec::new(),
             significance: Vec::new(),
+            regions_bed: None,
+            regions: None,
         }
     }
 }
@@ -33,7 +44,20 @@ impl<'de> Deserialize<'de> for ClinicalSignificance {
 }
 
 impl Selection {
+    /// Reads the BED file named by `regions_bed`, if any.
+    pub fn load(mut self) -> Result<Self, crate::formats::FormatError> {
+        if let (Some(p), None) = (&self.regions_bed, &self.regions) {
+            self.regions = Some(Arc::new(Regions::read(p)?));
+        }
+        Ok(self)
+    }
+
     pub fn accepts(&self, v: &Variant) -> bool {
+        if let Some(r) = &self.regions {
+            if !r.contains(&v.chrom, v.pos) {
+                return false;
+            }
+        }
         let filter_ok = self.filters.is_empty() || self.filters.iter().any(|f| f == &v.filter);
         let gene_ok = self.genes.is_empty()
             || v.annotation
