@@ -66,3 +66,33 @@ fn ids_are_stable_and_an_empty_result_list_is_omitted() {
         "FHIR JSON never carries an empty array"
     );
 }
+
+#[test]
+fn a_clinvar_drug_response_becomes_a_therapeutic_implication() {
+    let b = bundle("vcf/NB6TK328_filtered.vcf");
+    let tis: Vec<&serde_json::Value> = b["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["code"]["coding"][0]["code"] == "therapeutic-implication")
+        .collect();
+    assert_eq!(tis.len(), 1, "only RYR1 carries CLNSIG=drug_response");
+    let comps = tis[0]["component"].as_array().unwrap();
+    let drugs: Vec<&str> = comps
+        .iter()
+        .filter(|c| c["code"]["coding"][0]["code"] == "51963-7")
+        .map(|c| c["valueCodeableConcept"]["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        drugs.contains(&"halothane") && drugs.contains(&"succinylcholine"),
+        "{drugs:?}"
+    );
+    assert!(comps
+        .iter()
+        .any(|c| c["valueCodeableConcept"]["text"] == "Toxicity/ADR"));
+    assert!(tis[0]["derivedFrom"][0]["reference"]
+        .as_str()
+        .unwrap()
+        .starts_with("urn:uuid:"));
+}

@@ -41,6 +41,7 @@ pub const CLINICAL_SIGNIFICANCE: Code =
     c("53037-8", "Genetic variation clinical significance [Imp]");
 pub const GENOMIC_SOURCE_CLASS: Code = c("48002-0", "Genomic source class [Type]");
 pub const ANALYSIS_METHOD: Code = c("81304-8", "Variant analysis method [Type]"); // IG (Observation.method in examples)
+pub const MEDICATION_ASSESSED: Code = c("51963-7", "Medication assessed [ID]"); // IG-SD therapeutic-implication
 pub const GENETIC_REPORT: Code = c("81247-9", "Master HL7 genetic variant reporting panel"); // IG (genomic-report examples)
 
 // Answers.

@@ -181,6 +181,11 @@ impl<W: Write> BundleWriter<W> {
             &self.issued,
         );
         self.push(&vid, obs)?;
+        if !v.drug_responses.is_empty() {
+            let tid = stable_id(&self.head, &self.order, &format!("{key}|therapeutic"));
+            let ti = variant::therapeutic_implication(&tid, v, &vid, &self.patient, &self.issued);
+            self.push(&tid, ti)?;
+        }
         if let Some(s) = v.clinical_significance {
             self.positive |= s.is_pathogenic();
             let did = stable_id(&self.head, &self.order, &format!("{key}|implication"));

@@ -47,6 +47,21 @@ impl ClinicalSignificance {
     }
 }
 
+/// ClinVar marks pharmacogenomic assertions `CLNSIG=drug_response` and names them in
+/// CLNDN as `halothane_response_-_Toxicity/ADR`. Returns (medication, effect) pairs.
+pub fn drug_responses(clnsig: &str, clndn: &str) -> Vec<(String, String)> {
+    if !clnsig.to_ascii_lowercase().contains("drug_response") {
+        return Vec::new();
+    }
+    decode_info(clndn)
+        .split('|')
+        .filter_map(|d| {
+            let (drug, effect) = d.split_once("_response_-_")?;
+            Some((drug.replace('_', " "), effect.replace('_', " ")))
+        })
+        .collect()
+}
+
 /// VCF 4.3 percent-encoding of INFO values (`%3B` for `;` and so on).
 pub fn decode_info(value: &str) -> String {
     if !value.contains('%') {

@@ -46,6 +46,9 @@ pub struct Variant {
     pub clinical_significance: Option<ClinicalSignificance>,
     pub clinvar_condition: Option<String>,
     pub clinvar_review_status: Option<String>,
+    /// ClinVar `drug_response` assertions: (medication, effect), from CLNDN entries
+    /// written `<drug>_response_-_<effect>`.
+    pub drug_responses: Vec<(String, String)>,
 }
 
 impl Variant {
@@ -129,6 +132,10 @@ pub(super) fn from_record(
         annotation::info_value(info, "CLNSIG").and_then(ClinicalSignificance::from_clinvar);
     let clndn =
         annotation::info_value(info, "CLNDN").map(|v| annotation::decode_info(v).replace('_', " "));
+    let drug_responses = annotation::drug_responses(
+        annotation::info_value(info, "CLNSIG").unwrap_or_default(),
+        annotation::info_value(info, "CLNDN").unwrap_or_default(),
+    );
     let clnrev = annotation::info_value(info, "CLNREVSTAT")
         .map(|v| annotation::decode_info(v).replace('_', " "));
     let ids: Vec<String> = if cols[2] == "." {
@@ -169,6 +176,7 @@ pub(super) fn from_record(
             clinical_significance: clnsig,
             clinvar_condition: clndn.clone(),
             clinvar_review_status: clnrev.clone(),
+            drug_responses: drug_responses.clone(),
         });
     }
     Variants(out)

@@ -176,3 +176,50 @@ pub fn diagnostic_implication(
         "component": comps
     })
 }
+
+/// One TherapeuticImplication per variant with ClinVar drug-response assertions: the
+/// medications assessed and the effects, as text (ClinVar gives names, not RxNorm codes).
+pub fn therapeutic_implication(
+    id: &str,
+    v: &Variant,
+    variant: &str,
+    patient: &str,
+    issued: &str,
+) -> Value {
+    let tbd = format!("{IG}/CodeSystem/tbd-codes-cs");
+    let mut comps: Vec<Value> = Vec::new();
+    let mut effects: Vec<&str> = Vec::new();
+    for (drug, effect) in &v.drug_responses {
+        comps.push(component(
+            codes::MEDICATION_ASSESSED,
+            "valueCodeableConcept",
+            json!({ "text": drug }),
+        ));
+        if !effects.contains(&effect.as_str()) {
+            effects.push(effect);
+        }
+    }
+    for e in effects {
+        comps.push(json!({
+            "code": { "coding": [{ "system": tbd, "code": "therapeutic-implication" }] },
+            "valueCodeableConcept": { "text": e }
+        }));
+    }
+    if let Some(review) = &v.clinvar_review_status {
+        comps.push(json!({
+            "code": { "coding": [{ "system": tbd, "code": "conclusion-string" }] },
+            "valueString": format!("ClinVar drug response ({review})")
+        }));
+    }
+    json!({
+        "resourceType": "Observation", "id": id,
+        "meta": { "profile": [format!("{IG}/StructureDefinition/therapeutic-implication")] },
+        "status": "final",
+        "category": lab_categories(),
+        "code": { "coding": [{ "system": tbd, "code": "therapeutic-implication" }] },
+        "subject": { "reference": urn(patient) },
+        "issued": issued,
+        "derivedFrom": [{ "reference": urn(variant) }],
+        "component": comps
+    })
+}
