@@ -24,6 +24,15 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# --- Build cache ------------------------------------------------------------------------
+# Every clone on this machine shares one cargo target dir, so a fresh clone (CI's) reuses
+# the compiled dependencies instead of building the world again.
+CACHE_TARGET=${GENOBRIDGE_TARGET_CACHE:-$HOME/.cache/genobridge/target}
+if [ ! -e target ]; then
+  mkdir -p "$CACHE_TARGET"
+  ln -s "$CACHE_TARGET" target
+fi
+
 # --- The wasm32 build chain -------------------------------------------------------------
 # Prefer the ordinary rustup target; fall back to Debian's rustc plus a std we build once.
 TOOLCHAIN=""
