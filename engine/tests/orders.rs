@@ -1,17 +1,12 @@
 //! Order intake over real MLLP sockets, on SQLite and PostgreSQL.
 mod common;
-use common::{fixture, TestDb};
+use common::{config, ehr, fixture, TestDb};
 use engine::{
-    config::{Config, DemoConfig, WatchConfig},
-    delivery::{ack, mllp, MllpDestination},
+    delivery::{ack, mllp},
     messages::orders::parse_order,
     pipeline::{process_vcf, serve_orders, Engine, VcfOutcome},
-    report::Selection,
 };
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 
 const OML: &str =
@@ -33,43 +28,6 @@ async fn send(port: u16, text: &str) -> String {
         .unwrap()
         .unwrap()
         .unwrap()
-}
-
-async fn ehr() -> (u16, Arc<Mutex<Vec<String>>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let keep = seen.clone();
-    tokio::spawn(mllp::serve(listener, move |msg| {
-        keep.lock().unwrap().push(msg.clone());
-        Box::pin(async move { ack::build_ack(&msg, "AA", "", "EHR1") })
-    }));
-    (port, seen)
-}
-
-fn config(root: &std::path::Path, ehr_port: u16) -> Config {
-    Config {
-        database_url: String::new(),
-        listen: "127.0.0.1:0".into(),
-        site_root: root.join("site"),
-        data_dir: root.join("data"),
-        watch: WatchConfig {
-            runs_dir: root.join("runs"),
-            vcf_dir: root.join("vcf"),
-            poll_interval_ms: 50,
-            settle_ms: 0,
-        },
-        lri_destination: Some(MllpDestination {
-            host: "127.0.0.1".into(),
-            port: ehr_port,
-            timeout_ms: 2000,
-            max_attempts: 2,
-            backoff_ms: 10,
-        }),
-        order_intake: None,
-        selection: Selection::default(),
-        demo: DemoConfig::default(),
-    }
 }
 
 #[test]
@@ -132,7 +90,7 @@ fn bad_orders_name_the_field() {
 #[tokio::test]
 async fn orders_over_mllp_release_a_waiting_report() {
     for db in TestDb::both().await {
-        let (ehr_port, seen) = ehr().await;
+        let (ehr_port, seen) = ehr("AA").await;
         let tmp = tempfile::tempdir().unwrap();
         let engine = Engine::new(db.store.clone(), config(tmp.path(), ehr_port));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

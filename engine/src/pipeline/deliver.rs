@@ -35,9 +35,6 @@ pub async fn deliver_message(
             ),
             Outcome::Transient { reason } => ("retrying", None, Some(reason.clone())),
         };
-        let _ = store
-            .record_attempt(id, status, code.as_deref(), error.as_deref())
-            .await;
         let detail = json!({ "message_id": id, "control_id": control_id, "attempt": attempt, "destination": dest.address(), "status": status, "ack_code": code, "error": error });
         let _ = store
             .append_audit(NewAuditEvent::system(
@@ -46,6 +43,11 @@ pub async fn deliver_message(
                 sample,
                 detail,
             ))
+            .await;
+        // The audit event is written before the status changes, so the log never lags what
+        // the dashboard shows.
+        let _ = store
+            .record_attempt(id, status, code.as_deref(), error.as_deref())
             .await;
         tracing::info!(message_id = id, attempt, status, "delivery attempt");
         if status != "retrying" {

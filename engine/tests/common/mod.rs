@@ -93,3 +93,56 @@ impl TestDb {
         }
     }
 }
+
+use engine::{
+    config::{Config, DemoConfig, WatchConfig},
+    delivery::{ack, mllp, MllpDestination},
+    report::Selection,
+};
+use std::{
+    path::Path,
+    sync::{Arc, Mutex},
+};
+
+/// An EHR stand-in on 127.0.0.1 that answers with `code` and keeps what it received.
+pub async fn ehr(code: &'static str) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let keep = seen.clone();
+    tokio::spawn(mllp::serve(listener, move |msg| {
+        keep.lock().unwrap().push(msg.clone());
+        let text = if code == "AA" {
+            ""
+        } else {
+            "PID-3 unknown patient"
+        };
+        Box::pin(async move { ack::build_ack(&msg, code, text, "EHRACK") })
+    }));
+    (port, seen)
+}
+
+pub fn config(root: &Path, port: u16) -> Config {
+    Config {
+        database_url: String::new(),
+        listen: "127.0.0.1:0".into(),
+        site_root: root.join("site"),
+        data_dir: root.join("data"),
+        watch: WatchConfig {
+            runs_dir: root.join("runs"),
+            vcf_dir: root.join("vcf"),
+            poll_interval_ms: 50,
+            settle_ms: 0,
+        },
+        lri_destination: Some(MllpDestination {
+            host: "127.0.0.1".into(),
+            port,
+            timeout_ms: 2000,
+            max_attempts: 2,
+            backoff_ms: 10,
+        }),
+        order_intake: None,
+        selection: Selection::default(),
+        demo: DemoConfig::default(),
+    }
+}
