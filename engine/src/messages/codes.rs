@@ -3,7 +3,8 @@
 //!
 //! Sources: "IG" = seen in the FHIR Genomics Reporting IG 3.0.0 package (its
 //! StructureDefinition-variant.json slices and its official examples); "IG-SD" = the
-//! Variant profile's component slices; "v2f" = vcf2fhir 0.1.1's code tables;
+//! profiles' slices and patterns; "lri-ref" = the LRI reference messages in
+//! shared/fixtures/lri-reference; "v2f" = vcf2fhir 0.1.1's code tables;
 //! "NCPI" = NIH-NCPI ncpi-fhir-ig CodeSystem-LoincAnswers (LOINC LL2938-0).
 
 /// A coded concept.
@@ -19,7 +20,7 @@ const fn c(code: &'static str, display: &'static str) -> Code {
 
 // Observation codes (LOINC). IG-SD unless noted.
 pub const VARIANT_ASSESSMENT: Code = c("69548-6", "Genetic variant assessment");
-pub const OVERALL_INTERPRETATION: Code = c("51968-6", "Genetic analysis overall interpretation"); // IG (genomic-report examples)
+pub const OVERALL_INTERPRETATION: Code = c("51968-6", "Genetic analysis overall interpretation"); // lri-ref (LRI R1 ch. 5)
 pub const GENE_STUDIED: Code = c("48018-6", "Gene studied [ID]");
 pub const C_HGVS: Code = c("48004-6", "DNA change (c.HGVS)");
 pub const P_HGVS: Code = c("48005-3", "Amino acid change (pHGVS)");
@@ -40,9 +41,9 @@ pub const READ_DEPTH: Code = c("82121-5", "Allelic read depth");
 pub const CLINICAL_SIGNIFICANCE: Code =
     c("53037-8", "Genetic variation clinical significance [Imp]");
 pub const GENOMIC_SOURCE_CLASS: Code = c("48002-0", "Genomic source class [Type]");
-pub const ANALYSIS_METHOD: Code = c("81304-8", "Variant analysis method [Type]"); // IG (Observation.method in examples)
+pub const ANALYSIS_METHOD: Code = c("81304-8", "Variant analysis method [Type]"); // lri-ref
 pub const MEDICATION_ASSESSED: Code = c("51963-7", "Medication assessed [ID]"); // IG-SD therapeutic-implication
-pub const GENETIC_REPORT: Code = c("81247-9", "Master HL7 genetic variant reporting panel"); // IG (genomic-report examples)
+pub const GENETIC_REPORT: Code = c("51969-4", "Genetic analysis report"); // IG-SD genomic-report code pattern
 
 // Answers.
 pub const PRESENT: Code = c("LA9633-4", "Present"); // IG

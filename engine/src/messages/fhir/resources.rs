@@ -1,7 +1,8 @@
 //! Patient, Specimen and ServiceRequest from the order, and the genomic-report
 //! DiagnosticReport (LOINC 51969-4, the profile's pattern).
 
-use super::{urn, IG, LOINC};
+use super::{urn, IG};
+use crate::messages::codes;
 use crate::store::Order;
 use serde_json::{json, Value};
 
@@ -59,7 +60,7 @@ pub fn diagnostic_report(
         "basedOn": [{ "reference": urn(request) }],
         "status": "final",
         "category": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "GE", "display": "Genetics" }] }],
-        "code": { "coding": [{ "system": LOINC, "code": "51969-4", "display": "Genetic analysis report" }] },
+        "code": super::loinc(codes::GENETIC_REPORT),
         "subject": { "reference": urn(patient) },
         "issued": issued,
         "specimen": [{ "reference": urn(specimen) }]
