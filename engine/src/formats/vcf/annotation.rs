@@ -16,6 +16,24 @@ pub struct TranscriptAnnotation {
     pub source: &'static str,
 }
 
+impl TranscriptAnnotation {
+    /// c.HGVS qualified by its transcript (`ENST…:c.5465T>A`), as both messages carry it.
+    pub fn full_c_hgvs(&self) -> Option<String> {
+        let c = self.c_hgvs.as_ref()?;
+        Some(match &self.transcript {
+            Some(t) => format!("{t}:{c}"),
+            None => c.clone(),
+        })
+    }
+
+    /// Ensembl transcripts start `ENST`; anything else is taken as RefSeq.
+    pub fn transcript_is_ensembl(&self) -> bool {
+        self.transcript
+            .as_deref()
+            .is_some_and(|t| t.starts_with("ENST"))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClinicalSignificance {

@@ -48,12 +48,7 @@ pub fn variant_observation(
                 value,
             ));
         }
-        if let Some(c) = &a.c_hgvs {
-            let full = a
-                .transcript
-                .as_ref()
-                .map(|t| format!("{t}:{c}"))
-                .unwrap_or_else(|| c.clone());
+        if let Some(full) = a.full_c_hgvs() {
             comps.push(component(
                 codes::C_HGVS,
                 "valueCodeableConcept",
@@ -68,7 +63,7 @@ pub fn variant_observation(
             ));
         }
         if let Some(t) = &a.transcript {
-            let system = if t.starts_with("ENST") {
+            let system = if a.transcript_is_ensembl() {
                 "http://www.ensembl.org"
             } else {
                 "http://www.ncbi.nlm.nih.gov/refseq"

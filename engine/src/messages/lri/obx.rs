@@ -87,12 +87,7 @@ impl ObxWriter {
                     None,
                 );
             }
-            if let Some(c) = &a.c_hgvs {
-                let full = a
-                    .transcript
-                    .as_ref()
-                    .map(|t| format!("{t}:{c}"))
-                    .unwrap_or_else(|| c.clone());
+            if let Some(full) = a.full_c_hgvs() {
                 self.push(
                     "CWE",
                     codes::C_HGVS,
@@ -105,7 +100,7 @@ impl ObxWriter {
                 self.push("CWE", codes::P_HGVS, sub_id, cwe(p, p, "HGVS"), None);
             }
             if let Some(t) = &a.transcript {
-                let system = if t.starts_with("ENST") {
+                let system = if a.transcript_is_ensembl() {
                     "ENSEMBL"
                 } else {
                     "RefSeq-T"
