@@ -47,8 +47,8 @@ enum Command {
         #[arg(long)]
         sample: Option<String>,
         /// GRCh37 or GRCh38, for VCFs whose header does not say.
-        #[arg(long, value_parser = ["GRCh37", "GRCh38"])]
-        assembly: Option<String>,
+        #[arg(long)]
+        assembly: Option<Assembly>,
         /// BED file of the regions studied: only variants inside are reported, and the FHIR
         /// Bundle gains a GenomicStudy pointing at the file.
         #[arg(long)]
@@ -74,8 +74,8 @@ enum Command {
     /// (internal) One streamed conversion, for `bench` to measure in a fresh process.
     #[command(hide = true)]
     BenchConvert {
-        #[arg(long, value_parser = ["GRCh37", "GRCh38"])]
-        assembly: Option<String>,
+        #[arg(long)]
+        assembly: Option<Assembly>,
         path: PathBuf,
     },
     /// Audit log commands.
@@ -127,13 +127,6 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
             dir,
         } => crate::bench::run(&fixtures, &dir, records, peer_python, peer_records).map(|_| 0),
         Command::BenchConvert { assembly, path } => {
-            let assembly = assembly.map(|a| {
-                if a == "GRCh37" {
-                    Assembly::GRCh37
-                } else {
-                    Assembly::GRCh38
-                }
-            });
             crate::bench::convert_once(&path, assembly).map(|_| 0)
         }
         Command::Parse { path } => {
@@ -182,17 +175,10 @@ fn convert(
     to: Target,
     order: Option<PathBuf>,
     sample: Option<String>,
-    assembly: Option<String>,
+    assembly: Option<Assembly>,
     regions: Option<PathBuf>,
     path: PathBuf,
 ) -> Result<i32, String> {
-    let assembly = assembly.map(|a| {
-        if a == "GRCh37" {
-            Assembly::GRCh37
-        } else {
-            Assembly::GRCh38
-        }
-    });
     let order: Order = match order {
         Some(p) => {
             let text = std::fs::read_to_string(&p)

@@ -68,10 +68,26 @@ fn instrument_type(dir: &Path) -> Option<String> {
         .iter()
         .map(|f| dir.join(f))
         .find(|p| p.is_file())?;
-    let text = std::fs::read_to_string(path).ok()?;
-    let start = text.find("<InstrumentType>")? + "<InstrumentType>".len();
-    let end = text[start..].find("</InstrumentType>")? + start;
-    Some(text[start..end].trim().to_string())
+    element_text(&std::fs::read_to_string(path).ok()?, "InstrumentType")
+}
+
+/// The text of the first `<tag>` element, read with quick-xml; `None` when it is absent or
+/// the XML breaks before it.
+pub(crate) fn element_text(xml: &str, tag: &str) -> Option<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) if e.name().as_ref() == tag.as_bytes() => {
+                return reader
+                    .read_text(e.name())
+                    .ok()
+                    .map(|t| t.trim().to_string());
+            }
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
 }
 
 /// Reads a run folder's metadata. The sample sheet is optional (some runs have none yet).

@@ -49,7 +49,5 @@ pub fn completion(dir: &Path) -> Completion {
 }
 
 fn run_status(xml: &str) -> Option<String> {
-    let start = xml.find("<RunStatus>")? + "<RunStatus>".len();
-    let end = xml[start..].find("</RunStatus>")? + start;
-    Some(xml[start..end].trim().to_string())
+    super::element_text(xml, "RunStatus")
 }

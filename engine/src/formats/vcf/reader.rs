@@ -18,6 +18,18 @@ pub enum Assembly {
     GRCh38,
 }
 
+impl std::str::FromStr for Assembly {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "GRCh37" => Ok(Assembly::GRCh37),
+            "GRCh38" => Ok(Assembly::GRCh38),
+            other => Err(format!("{other:?} is not GRCh37 or GRCh38")),
+        }
+    }
+}
+
 impl Assembly {
     pub fn name(self) -> &'static str {
         match self {
