@@ -16,12 +16,12 @@ pub use runs::RunRow;
 pub use users::{Role, User};
 
 use sqlx::{postgres::PgPoolOptions, sqlite::SqliteConnectOptions, PgPool, SqlitePool};
-use std::{str::FromStr, sync::Arc};
+use std::str::FromStr;
 
 /// Runs one expression against whichever pool the store holds; `$p` names the pool.
 macro_rules! with_pool {
     ($store:expr, $p:ident => $body:expr) => {
-        match &$store.inner.db {
+        match &$store.db {
             $crate::store::Db::Sqlite($p) => $body,
             $crate::store::Db::Postgres($p) => $body,
         }
@@ -49,18 +49,10 @@ pub enum Db {
     Postgres(PgPool),
 }
 
-#[derive(Debug)]
-struct Inner {
-    db: Db,
-    /// SQLite has one writer per file; this serialises audit appends within the process.
-    /// PostgreSQL nodes use an advisory lock instead, so N nodes share one chain.
-    audit_lock: tokio::sync::Mutex<()>,
-}
-
-/// A cheap-to-clone handle on the database.
+/// A cheap-to-clone handle on the database (the pools are reference-counted).
 #[derive(Clone, Debug)]
 pub struct Store {
-    inner: Arc<Inner>,
+    db: Db,
 }
 
 impl Store {
@@ -83,18 +75,13 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
-        let store = Store {
-            inner: Arc::new(Inner {
-                db,
-                audit_lock: tokio::sync::Mutex::new(()),
-            }),
-        };
+        let store = Store { db };
         store.migrate().await?;
         Ok(store)
     }
 
     async fn migrate(&self) -> Result<()> {
-        match &self.inner.db {
+        match &self.db {
             Db::Sqlite(p) => sqlx::migrate!("../migrations/sqlite").run(p).await?,
             Db::Postgres(p) => sqlx::migrate!("../migrations/postgres").run(p).await?,
         }
@@ -103,11 +90,11 @@ impl Store {
 
     /// The pool, for the session store and for tests.
     pub fn db(&self) -> &Db {
-        &self.inner.db
+        &self.db
     }
 
     pub fn backend(&self) -> &'static str {
-        match self.inner.db {
+        match self.db {
             Db::Sqlite(_) => "sqlite",
             Db::Postgres(_) => "postgres",
         }

@@ -176,3 +176,34 @@ async fn sqlite_audit_appends_survive_concurrent_writers() {
         AuditVerification::Intact { events: 200 }
     );
 }
+
+/// Concurrent appends from many tasks on one SQLite store keep one unbroken chain: the
+/// write lock taken by BEGIN IMMEDIATE serialises them, with no lock of our own.
+#[tokio::test]
+async fn sqlite_concurrent_audit_appends_keep_one_chain() {
+    let db = TestDb::sqlite().await;
+    let tasks: Vec<_> = (0..4)
+        .map(|t| {
+            let s = db.store.clone();
+            tokio::spawn(async move {
+                for i in 0..50 {
+                    s.append_audit(NewAuditEvent::system(
+                        "t",
+                        "run",
+                        &format!("{t}-{i}"),
+                        json!({}),
+                    ))
+                    .await
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(
+        db.store.verify_audit().await.unwrap(),
+        AuditVerification::Intact { events: 200 }
+    );
+}

@@ -105,7 +105,6 @@ impl Store {
     pub async fn append_audit(&self, ev: NewAuditEvent) -> Result<AuditEvent> {
         let detail = ev.detail.to_string();
         let at = super::now();
-        let _guard = self.inner.audit_lock.lock().await;
         let sql_last = "SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1";
         let sql_insert = format!(
             "INSERT INTO audit_events (at, actor, action, subject_kind, subject_id, detail, prev_hash, hash) \
@@ -138,7 +137,7 @@ impl Store {
                     .await?
             }};
         }
-        let event = match &self.inner.db {
+        let event = match &self.db {
             Db::Sqlite(p) => {
                 // IMMEDIATE takes the write lock up front: a deferred transaction that reads
                 // and then writes fails at once with "database is locked" when another
