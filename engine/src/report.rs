@@ -41,30 +41,12 @@ pub struct Tally {
     pub rejected: Vec<Rejection>,
 }
 
+/// A whole report in memory, for files small enough to hold (`stream_variants` otherwise).
 #[derive(Debug, Serialize)]
 pub struct Report {
-    pub sample_id: String,
-    pub source_file: String,
-    pub assembly: Assembly,
+    pub head: ReportHead,
     pub variants: Vec<Variant>,
-    pub rejected: Vec<Rejection>,
-    pub records_read: u64,
-    pub not_selected: u64,
-    pub header_warnings: Vec<String>,
-    #[serde(skip)]
-    pub regions: Option<std::sync::Arc<crate::formats::bed::Regions>>,
-}
-
-impl Report {
-    pub fn head(&self) -> ReportHead {
-        ReportHead {
-            sample_id: self.sample_id.clone(),
-            source_file: self.source_file.clone(),
-            assembly: self.assembly,
-            header_warnings: self.header_warnings.clone(),
-            regions: self.regions.clone(),
-        }
-    }
+    pub tally: Tally,
 }
 
 /// Opens a VCF for reporting one sample: checks the sample and the assembly.
@@ -176,14 +158,11 @@ pub fn build_report(
         progress,
     )?;
     Ok(Report {
-        sample_id: head.sample_id,
-        source_file: head.source_file,
-        assembly: head.assembly,
+        head: ReportHead {
+            regions: selection.regions.clone(),
+            ..head
+        },
         variants,
-        rejected: t.rejected,
-        records_read: t.records_read,
-        not_selected: t.not_selected,
-        header_warnings: head.header_warnings,
-        regions: selection.regions.clone(),
+        tally: t,
     })
 }

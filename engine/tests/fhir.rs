@@ -15,7 +15,7 @@ fn bundle(path: &str) -> serde_json::Value {
     .unwrap();
     let order = Order {
         accession: "A1".into(),
-        sample_id: r.sample_id.clone(),
+        sample_id: r.head.sample_id.clone(),
         ..Order::default()
     };
     serde_json::from_str(&Fhir.build(&r, &order, &Envelope::new("C1"))).unwrap()

@@ -13,11 +13,11 @@ fn snpeff_panel_gives_five_annotated_variants() {
         |_, _, _| {},
     )
     .unwrap();
-    assert_eq!(r.sample_id, "NB6TK328");
-    assert_eq!(r.assembly, Assembly::GRCh38);
-    assert_eq!(r.records_read, 5);
+    assert_eq!(r.head.sample_id, "NB6TK328");
+    assert_eq!(r.head.assembly, Assembly::GRCh38);
+    assert_eq!(r.tally.records_read, 5);
     assert_eq!(r.variants.len(), 5);
-    assert!(r.rejected.is_empty());
+    assert!(r.tally.rejected.is_empty());
     let apc = &r.variants[0];
     assert_eq!(
         (
@@ -209,8 +209,8 @@ fn bed_regions_choose_the_variants_and_bad_lines_are_named() {
     assert!(!some.variants.is_empty());
     assert!(some.variants.iter().all(|v| r.contains(&v.chrom, v.pos)));
     assert_eq!(
-        some.variants.len() as u64 + some.not_selected,
-        every.variants.len() as u64 + every.not_selected
+        some.variants.len() as u64 + some.tally.not_selected,
+        every.variants.len() as u64 + every.tally.not_selected
     );
     let tmp = tempfile::tempdir().unwrap();
     let bad = tmp.path().join("bad.bed");

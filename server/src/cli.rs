@@ -209,7 +209,7 @@ fn convert(
     })
     .map_err(|e| e.to_string())?;
     progress.finish();
-    for r in &report.rejected {
+    for r in &report.tally.rejected {
         eprintln!(
             "{}: line {}: rejected: {}",
             path.display(),
@@ -217,7 +217,7 @@ fn convert(
             r.reason
         );
     }
-    for w in &report.header_warnings {
+    for w in &report.head.header_warnings {
         eprintln!("{}: warning: {w}", path.display());
     }
     let kind = messages::kind(match to {

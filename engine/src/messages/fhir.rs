@@ -29,7 +29,7 @@ impl MessageKind for Fhir {
 
     fn build(&self, report: &Report, order: &Order, env: &Envelope) -> String {
         let written = (|| {
-            let mut w = BundleWriter::start(Vec::new(), &report.head(), order, env)?;
+            let mut w = BundleWriter::start(Vec::new(), &report.head, order, env)?;
             for v in &report.variants {
                 w.variant(v)?;
             }

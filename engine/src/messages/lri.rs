@@ -123,7 +123,7 @@ pub fn build_oru(report: &Report, order: &Order, env: &Envelope) -> String {
         .iter()
         .any(|v| v.clinical_significance.is_some_and(|s| s.is_pathogenic()));
     let written = (|| {
-        let mut w = OruWriter::start(Vec::new(), &report.head(), order, env, Some(positive))?;
+        let mut w = OruWriter::start(Vec::new(), &report.head, order, env, Some(positive))?;
         for v in &report.variants {
             w.variant(v)?;
         }

@@ -76,7 +76,7 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
         }
     };
     let order = store
-        .order_for_sample(&report.sample_id)
+        .order_for_sample(&report.head.sample_id)
         .await
         .ok()
         .flatten();
@@ -86,15 +86,15 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
         "needs_order"
     };
     let new = NewReport {
-        sample_id: report.sample_id.clone(),
+        sample_id: report.head.sample_id.clone(),
         // The full path, so a report waiting for its order can be rebuilt when it arrives.
         source_file: source.clone(),
         source_sha256: sha.clone(),
         order_pk: order.as_ref().map(|o| o.id),
         status: status.into(),
-        records_read: report.records_read as i64,
+        records_read: report.tally.records_read as i64,
         variants_reported: report.variants.len() as i64,
-        records_rejected: report.rejected.len() as i64,
+        records_rejected: report.tally.rejected_total as i64,
     };
     let report_id = match store.insert_report(&new).await {
         Ok(Some(id)) => id,
@@ -106,25 +106,26 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
     tracing::info!(
         report_id,
         variants = report.variants.len(),
-        rejected = report.rejected.len(),
+        rejected = report.tally.rejected_total,
         status,
         "report built"
     );
     let rejected: Vec<_> = report
+        .tally
         .rejected
         .iter()
         .map(|r| json!({ "line": r.line, "reason": r.reason }))
         .collect();
     let detail = json!({
-        "report_id": report_id, "source_file": report.source_file, "sha256": sha, "status": status,
-        "records_read": report.records_read, "variants_reported": report.variants.len(), "rejected": rejected,
-        "header_warnings": report.header_warnings,
+        "report_id": report_id, "source_file": report.head.source_file, "sha256": sha, "status": status,
+        "records_read": report.tally.records_read, "variants_reported": report.variants.len(), "rejected": rejected,
+        "header_warnings": report.head.header_warnings,
     });
     let _ = store
         .append_audit(NewAuditEvent::system(
             "report.created",
             "sample",
-            &report.sample_id,
+            &report.head.sample_id,
             detail,
         ))
         .await;
@@ -220,14 +221,14 @@ async fn build_and_send(
             .append_audit(NewAuditEvent::system(
                 "message.created",
                 "sample",
-                &report.sample_id,
+                &report.head.sample_id,
                 detail,
             ))
             .await;
         ids.push(id);
         if let ("lri", Some(dest)) = (kind, engine.config.lri_destination.clone()) {
             let engine = engine.clone();
-            let sample = report.sample_id.clone();
+            let sample = report.head.sample_id.clone();
             tokio::spawn(async move {
                 super::deliver_message(&engine, id, &sample, &body, &control_id, &dest).await
             });
