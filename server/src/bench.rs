@@ -135,6 +135,59 @@ fn run_peer(
     serde_json::from_str(text.lines().last().unwrap_or("")).map_err(|e| e.to_string())
 }
 
+/// One line of the results table.
+struct Row {
+    tool: &'static str,
+    input: String,
+    records: u64,
+    per_second: f64,
+    peak_rss_kb: u64,
+}
+
+impl Row {
+    /// From the `{"seconds", "peak_rss_kb"}` a measured process printed.
+    fn from_json(tool: &'static str, input: &str, records: u64, m: &serde_json::Value) -> Row {
+        let secs = m["seconds"].as_f64().unwrap_or(0.0);
+        Row {
+            tool,
+            input: input.to_string(),
+            records,
+            per_second: if secs > 0.0 {
+                records as f64 / secs
+            } else {
+                0.0
+            },
+            peak_rss_kb: m["peak_rss_kb"].as_u64().unwrap_or(0),
+        }
+    }
+}
+
+/// Measures GenoBridge on `file`, and the peer too when `peer` is given.
+fn measure(
+    rows: &mut Vec<Row>,
+    input: &str,
+    file: &Path,
+    records: u64,
+    assembly: &str,
+    peer: Option<&Path>,
+    dir: &Path,
+) -> Result<(), String> {
+    let ours = run_child(&[
+        "bench-convert",
+        "--assembly",
+        assembly,
+        &file.to_string_lossy(),
+    ])?;
+    rows.push(Row::from_json("genobridge", input, records, &ours));
+    if let Some(py) = peer {
+        match run_peer(py, file, assembly, dir) {
+            Ok(p) => rows.push(Row::from_json("vcf2fhir 0.1.1", input, records, &p)),
+            Err(e) => eprintln!("peer failed on {input}: {e}"),
+        }
+    }
+    Ok(())
+}
+
 pub fn run(
     fixtures: &Path,
     dir: &Path,
@@ -144,9 +197,7 @@ pub fn run(
 ) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let template = fixtures.join("vcf/NB6TK328_filtered.vcf");
-    let hg = fixtures.join("vcf/HG00404_b37.vcf");
-    let mut rows: Vec<(String, String, u64, f64, u64)> = Vec::new();
-    let rate = |n: u64, s: f64| if s > 0.0 { n as f64 / s } else { 0.0 };
+    let mut rows = Vec::new();
     let mut sizes = vec![peer_records, records / 10, records];
     sizes.dedup();
     for n in sizes {
@@ -155,75 +206,46 @@ pub fn run(
             eprintln!("writing {} ({n} records)…", file.display());
             synthesize(&template, &file, n)?;
         }
-        let r = run_child(&["bench-convert", &file.to_string_lossy()])?;
-        let secs = r["seconds"].as_f64().unwrap_or(0.0);
-        rows.push((
-            "genobridge".into(),
-            format!("synthetic {n}"),
+        let peer = peer.as_deref().filter(|_| n == peer_records);
+        measure(
+            &mut rows,
+            &format!("synthetic {n}"),
+            &file,
             n,
-            rate(n, secs),
-            r["peak_rss_kb"].as_u64().unwrap_or(0),
-        ));
-        if let (Some(py), true) = (&peer, n == peer_records) {
-            match run_peer(py, &file, "GRCh38", dir) {
-                Ok(p) => rows.push((
-                    "vcf2fhir 0.1.1".into(),
-                    format!("synthetic {n}"),
-                    n,
-                    rate(n, p["seconds"].as_f64().unwrap_or(0.0)),
-                    p["peak_rss_kb"].as_u64().unwrap_or(0),
-                )),
-                Err(e) => eprintln!("peer failed on {}: {e}", file.display()),
-            }
-        }
+            "GRCh38",
+            peer,
+            dir,
+        )?;
     }
-    let hg_records = 5698;
-    let r = run_child(&[
-        "bench-convert",
-        "--assembly",
+    let hg = fixtures.join("vcf/HG00404_b37.vcf");
+    measure(
+        &mut rows,
+        "HG00404_b37.vcf",
+        &hg,
+        5698,
         "GRCh37",
-        &hg.to_string_lossy(),
-    ])?;
-    rows.push((
-        "genobridge".into(),
-        "HG00404_b37.vcf".into(),
-        hg_records,
-        rate(hg_records, r["seconds"].as_f64().unwrap_or(0.0)),
-        r["peak_rss_kb"].as_u64().unwrap_or(0),
-    ));
-    if let Some(py) = &peer {
-        match run_peer(py, &hg, "GRCh37", dir) {
-            Ok(p) => rows.push((
-                "vcf2fhir 0.1.1".into(),
-                "HG00404_b37.vcf".into(),
-                hg_records,
-                rate(hg_records, p["seconds"].as_f64().unwrap_or(0.0)),
-                p["peak_rss_kb"].as_u64().unwrap_or(0),
-            )),
-            Err(e) => eprintln!("peer failed on HG00404: {e}"),
-        }
-    }
+        peer.as_deref(),
+        dir,
+    )?;
     println!("| tool | input | records | records/s | peak RSS |");
     println!("|---|---|---|---|---|");
-    for (tool, input, n, rps, rss) in &rows {
+    for r in &rows {
         println!(
-            "| {tool} | {input} | {n} | {:.0} | {:.1} MB |",
-            rps,
-            *rss as f64 / 1024.0
+            "| {} | {} | {} | {:.0} | {:.1} MB |",
+            r.tool,
+            r.input,
+            r.records,
+            r.per_second,
+            r.peak_rss_kb as f64 / 1024.0
         );
     }
-    for input in rows
-        .iter()
-        .map(|r| r.1.clone())
-        .collect::<std::collections::BTreeSet<_>>()
-    {
-        let ours = rows.iter().find(|r| r.1 == input && r.0 == "genobridge");
-        let theirs = rows.iter().find(|r| r.1 == input && r.0 != "genobridge");
-        if let (Some(a), Some(b)) = (ours, theirs) {
-            if b.3 > 0.0 {
+    for pair in rows.windows(2) {
+        if let [a, b] = pair {
+            if a.input == b.input && b.per_second > 0.0 {
                 println!(
-                    "{input}: genobridge is {:.0}× the peer's throughput",
-                    a.3 / b.3
+                    "{}: genobridge is {:.0}× the peer's throughput",
+                    a.input,
+                    a.per_second / b.per_second
                 );
             }
         }
