@@ -199,6 +199,7 @@ pub fn run(
     let template = fixtures.join("vcf/NB6TK328_filtered.vcf");
     let mut rows = Vec::new();
     let mut sizes = vec![peer_records, records / 10, records];
+    sizes.sort_unstable();
     sizes.dedup();
     for n in sizes {
         let file = dir.join(format!("synthetic_{n}.vcf"));
