@@ -72,9 +72,11 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION"
   # --locked fails here: the registry lacks the locked webpki-roots of 0.2.130.
   cargo install -q wasm-bindgen-cli --version "$WB_VERSION" --force
 fi
-# cargo-leptos, for `cargo leptos watch`. It needs rustc >= 1.96; no_downloads makes a
-# missing tool an error instead of an internet download.
-if [ -z "${SKIP_CARGO_LEPTOS:-}" ] && ! cargo leptos --version >/dev/null 2>&1; then
+# cargo-leptos, for `cargo leptos watch` while developing. Neither the run nor the test
+# command needs it (scripts/build.sh drives cargo and wasm-bindgen directly), and it costs
+# ~25 min of a 2-core machine to build, so it is opt-in: WITH_CARGO_LEPTOS=1 scripts/setup.sh.
+# It needs rustc >= 1.96; no_downloads makes a missing tool an error instead of a download.
+if [ -n "${WITH_CARGO_LEPTOS:-}" ] && ! cargo leptos --version >/dev/null 2>&1; then
   log "cargo install cargo-leptos 0.3.11 (~25 min, once)"
   cargo ${TOOLCHAIN:++$TOOLCHAIN} install -q cargo-leptos --version 0.3.11 --locked --features no_downloads
 fi
