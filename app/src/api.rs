@@ -108,7 +108,9 @@ pub async fn logout(csrf: String) -> Result<(), AppError> {
 /// only for the roles in [`auth::AUDIT_READERS`].
 #[server(endpoint = "dashboard")]
 pub async fn get_dashboard() -> Result<Dashboard, AppError> {
-    use crate::model::{AuditEntry, Message, Quarantined, Run, AUDIT_LIMIT, MESSAGE_LIMIT};
+    use crate::model::{
+        AuditEntry, Message, Quarantined, Run, WaitingReport, AUDIT_LIMIT, MESSAGE_LIMIT,
+    };
     use engine::store::Role;
     let (user, _session, store) = auth::require_role(&Role::ALL).await?;
     let runs = store.list_runs().await.map_err(auth::internal)?;
@@ -117,6 +119,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
         .await
         .map_err(auth::internal)?;
     let quarantine = store.list_quarantine().await.map_err(auth::internal)?;
+    let reports = store.list_reports().await.map_err(auth::internal)?;
     let audit = if auth::AUDIT_READERS.contains(&user.role) {
         let events = store
             .recent_audit(AUDIT_LIMIT)
@@ -172,6 +175,21 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
                 kind: q.kind,
                 reason: q.reason,
                 created_at: q.created_at,
+            })
+            .collect(),
+        waiting: reports
+            .into_iter()
+            .filter(|r| r.status == "needs_order")
+            .map(|r| WaitingReport {
+                id: r.id,
+                sample_id: r.sample_id,
+                accession: r.accession,
+                source_file: std::path::Path::new(&r.source_file)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                variants_reported: r.variants_reported,
+                created_at: r.created_at,
             })
             .collect(),
         audit,

@@ -4,11 +4,13 @@ mod audit;
 mod messages;
 mod runs;
 mod stats;
+mod waiting;
 
 pub use audit::AuditTable;
 pub use messages::{Filter, MessagesTable};
 pub use runs::{QuarantineList, RunsTable};
 pub use stats::stats;
+pub use waiting::WaitingList;
 
 use leptos::prelude::*;
 

@@ -55,6 +55,19 @@ pub struct Quarantined {
     pub created_at: String,
 }
 
+/// A report in `needs_order`: built, but never sent without its order's patient fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitingReport {
+    pub id: i64,
+    pub sample_id: String,
+    /// `None` when the VCF's file name carries no accession.
+    pub accession: Option<String>,
+    /// The file name only; the folder may say more than the dashboard should.
+    pub source_file: String,
+    pub variants_reported: i64,
+    pub created_at: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: i64,
@@ -72,6 +85,7 @@ pub struct Dashboard {
     pub runs: Vec<Run>,
     pub messages: Vec<Message>,
     pub quarantine: Vec<Quarantined>,
+    pub waiting: Vec<WaitingReport>,
     /// `None` when the role may not read the audit trail (engineers).
     pub audit: Option<Vec<AuditEntry>>,
 }

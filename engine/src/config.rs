@@ -49,6 +49,22 @@ pub struct WatchConfig {
     /// still being copied is never taken half-written.
     #[serde(default = "default_settle_ms")]
     pub settle_ms: u64,
+    /// Where a VCF's file name carries the order's accession: a regular expression with a
+    /// named group `accession`. A report is linked to the order whose accession and sample
+    /// both match; a file whose name has no accession waits in `needs_order`. The default
+    /// reads `ACC-2026-0001_NB6TK328.vcf` as accession `ACC-2026-0001`.
+    #[serde(default = "default_accession_pattern")]
+    pub vcf_accession_pattern: String,
+}
+
+impl WatchConfig {
+    /// The accession in a VCF's file name, by `vcf_accession_pattern`.
+    pub fn accession_of(&self, path: &std::path::Path) -> Option<String> {
+        let name = path.file_name()?.to_str()?;
+        let re = regex::Regex::new(&self.vcf_accession_pattern).ok()?;
+        let m = re.captures(name)?.name("accession")?;
+        Some(m.as_str().to_string()).filter(|a| !a.is_empty())
+    }
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -73,6 +89,9 @@ fn default_site_root() -> PathBuf {
 fn default_data_dir() -> PathBuf {
     ".data".into()
 }
+fn default_accession_pattern() -> String {
+    "^(?P<accession>[^_.]+)_".into()
+}
 fn default_poll_ms() -> u64 {
     2_000
 }
@@ -82,6 +101,15 @@ fn default_settle_ms() -> u64 {
 
 impl Config {
     pub fn from_toml(text: &str) -> Result<Config, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        let cfg: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        let pattern = &cfg.watch.vcf_accession_pattern;
+        let re =
+            regex::Regex::new(pattern).map_err(|e| format!("watch.vcf_accession_pattern: {e}"))?;
+        if !re.capture_names().any(|n| n == Some("accession")) {
+            return Err(format!(
+                "watch.vcf_accession_pattern {pattern:?} has no (?P<accession>…) group"
+            ));
+        }
+        Ok(cfg)
     }
 }

@@ -2,6 +2,7 @@
 //! `detect` picks one for `genobridge parse`.
 
 pub mod bed;
+pub mod hgnc;
 pub mod illumina;
 pub mod vcf;
 

@@ -5,6 +5,7 @@ pub mod codes;
 pub mod fhir;
 pub mod lri;
 pub mod orders;
+pub mod stream;
 
 use crate::{
     formats::vcf::{ClinicalSignificance, Zygosity},

@@ -117,8 +117,9 @@ pub fn stream_variants<E: From<FormatError>>(
         t.records_read += 1;
         match item {
             VcfItem::Variants(vs) => {
-                for v in vs {
+                for mut v in vs {
                     if selection.accepts(&v) {
+                        selection.annotate(&mut v);
                         t.reported += 1;
                         on_variant(v)?;
                     } else {

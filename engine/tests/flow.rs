@@ -2,7 +2,7 @@
 //! VCF becomes an LRI ORU^R01 delivered over real MLLP to a listener this test starts,
 //! and every step is in an intact audit chain.
 mod common;
-use common::{config, ehr, fixture, TestDb};
+use common::{config, ehr, fixture, nb6tk328_for, TestDb};
 use engine::{
     pipeline::{process_vcf, Engine, VcfOutcome},
     store::{AuditVerification, Order},
@@ -114,7 +114,8 @@ async fn vcf_becomes_an_lri_message_delivered_over_mllp() {
         let cfg = config(tmp.path(), port);
         db.store.insert_order(&order()).await.unwrap();
         let engine = Engine::new(db.store.clone(), cfg);
-        let outcome = process_vcf(&engine, &fixture("vcf/NB6TK328_filtered.vcf")).await;
+        let vcf = nb6tk328_for(tmp.path(), "ACC-9");
+        let outcome = process_vcf(&engine, &vcf).await;
         let VcfOutcome::Reported { messages, .. } = outcome else {
             panic!("{}: {outcome:?}", db.backend)
         };
@@ -136,7 +137,7 @@ async fn vcf_becomes_an_lri_message_delivered_over_mllp() {
         );
         // The same file again is not reported twice.
         assert_eq!(
-            process_vcf(&engine, &fixture("vcf/NB6TK328_filtered.vcf")).await,
+            process_vcf(&engine, &vcf).await,
             VcfOutcome::AlreadyReported
         );
         let actions: Vec<String> = db
@@ -174,7 +175,7 @@ async fn an_ae_ack_marks_the_message_failed_with_the_reason() {
     db.store.insert_order(&order()).await.unwrap();
     let engine = Engine::new(db.store.clone(), config(tmp.path(), port));
     let VcfOutcome::Reported { messages, .. } =
-        process_vcf(&engine, &fixture("vcf/NB6TK328_filtered.vcf")).await
+        process_vcf(&engine, &nb6tk328_for(tmp.path(), "ACC-9")).await
     else {
         panic!()
     };
@@ -200,7 +201,7 @@ async fn an_unreachable_ehr_is_retried_then_failed() {
     db.store.insert_order(&order()).await.unwrap();
     let engine = Engine::new(db.store.clone(), config(tmp.path(), port));
     let VcfOutcome::Reported { messages, .. } =
-        process_vcf(&engine, &fixture("vcf/NB6TK328_filtered.vcf")).await
+        process_vcf(&engine, &nb6tk328_for(tmp.path(), "ACC-9")).await
     else {
         panic!()
     };
@@ -214,7 +215,7 @@ async fn a_report_without_an_order_waits_and_bad_files_are_quarantined() {
     let db = TestDb::sqlite().await;
     let tmp = tempfile::tempdir().unwrap();
     let engine = Engine::new(db.store.clone(), config(tmp.path(), 1));
-    let outcome = process_vcf(&engine, &fixture("vcf/NB6TK328_filtered.vcf")).await;
+    let outcome = process_vcf(&engine, &nb6tk328_for(tmp.path(), "ACC-9")).await;
     assert!(
         matches!(outcome, VcfOutcome::NeedsOrder { .. }),
         "{outcome:?}"
@@ -239,4 +240,35 @@ async fn a_report_without_an_order_waits_and_bad_files_are_quarantined() {
     let q = db.store.list_quarantine().await.unwrap();
     assert_eq!(q.len(), 1);
     assert!(q[0].source.ends_with("broken.vcf"));
+}
+
+#[tokio::test]
+async fn a_report_links_only_to_the_order_with_its_accession_and_sample() {
+    for db in TestDb::both().await {
+        let tmp = tempfile::tempdir().unwrap();
+        let engine = Engine::new(db.store.clone(), config(tmp.path(), 1));
+        // An earlier order for the same sample, under another accession (a re-test).
+        db.store.insert_order(&order()).await.unwrap();
+        let outcome = process_vcf(&engine, &nb6tk328_for(tmp.path(), "ACC-10")).await;
+        assert!(
+            matches!(outcome, VcfOutcome::NeedsOrder { .. }),
+            "{}: {outcome:?}",
+            db.backend
+        );
+        // A file whose name carries no accession waits too, whatever orders exist.
+        let bare = tmp.path().join("NB6TK328.vcf");
+        // (A header line more, so it is not the same file content as the one above.)
+        let text = std::fs::read_to_string(nb6tk328_for(tmp.path(), "X")).unwrap();
+        std::fs::write(&bare, text.replacen('\n', "\n##comment=renamed\n", 1)).unwrap();
+        assert!(matches!(
+            process_vcf(&engine, &bare).await,
+            VcfOutcome::NeedsOrder { .. }
+        ));
+        let reports = db.store.list_reports().await.unwrap();
+        let accessions: Vec<_> = reports.iter().map(|r| r.accession.clone()).collect();
+        assert_eq!(accessions, [None, Some("ACC-10".to_string())]);
+        assert!(reports.iter().all(|r| r.status == "needs_order"));
+        assert!(db.store.list_messages(10).await.unwrap().is_empty());
+        db.cleanup().await;
+    }
 }

@@ -23,16 +23,78 @@ fn order() -> Order {
     }
 }
 
-fn oru() -> String {
-    let r = build_report(
-        &fixture("vcf/NB6TK328_filtered.vcf"),
-        None,
-        None,
-        &Selection::default(),
-        |_, _, _| {},
-    )
-    .unwrap();
+/// The demo gene table: HGNC's export format, with the fixture's five genes.
+fn with_gene_table() -> Selection {
+    Selection {
+        hgnc_table: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/hgnc_demo.tsv").into()),
+        ..Selection::default()
+    }
+    .load()
+    .unwrap()
+}
+
+fn oru_of(vcf: &std::path::Path, selection: &Selection) -> String {
+    let r = build_report(vcf, None, None, selection, |_, _, _| {}).unwrap();
     lri::build_oru(&r, &order(), &Envelope::new("CTRL-1"))
+}
+
+fn oru() -> String {
+    oru_of(&fixture("vcf/NB6TK328_filtered.vcf"), &with_gene_table())
+}
+
+fn obx_values(text: &str, code: &str) -> Vec<String> {
+    let msg = hl7_parser::Message::parse(text).unwrap();
+    msg.segments()
+        .filter(|s| s.name == "OBX")
+        .filter(|s| {
+            s.field(3)
+                .is_some_and(|f| f.raw_value().starts_with(&format!("{code}^")))
+        })
+        .map(|s| {
+            s.field(5)
+                .map(|f| f.raw_value().to_string())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[test]
+fn snpeff_genes_get_hgnc_ids_from_the_gene_table() {
+    let genes = obx_values(&oru(), "48018-6");
+    assert_eq!(
+        genes,
+        [
+            "HGNC:583^APC^HGNC",
+            "HGNC:7551^MYBPC3^HGNC",
+            "HGNC:7010^MEN1^HGNC",
+            "HGNC:1101^BRCA2^HGNC",
+            "HGNC:10483^RYR1^HGNC"
+        ]
+    );
+}
+
+#[test]
+fn without_an_hgnc_id_the_symbol_is_sent_as_text_not_as_a_code() {
+    let text = oru_of(&fixture("vcf/NB6TK328_filtered.vcf"), &Selection::default());
+    let genes = obx_values(&text, "48018-6");
+    assert_eq!(genes[0], "^APC^");
+}
+
+#[test]
+fn delimiters_in_annotation_values_are_escaped_in_obx() {
+    let dir = tempfile::tempdir().unwrap();
+    let vcf = dir.path().join("odd.vcf");
+    let text = std::fs::read_to_string(fixture("vcf/NB6TK328_filtered.vcf")).unwrap();
+    std::fs::write(&vcf, text.replace("|APC|", "|AP^C&~\\x|")).unwrap();
+    let oru = oru_of(&vcf, &Selection::default());
+    let msg = hl7_parser::Message::parse(&oru).unwrap();
+    let gene = obx_values(&oru, "48018-6").remove(0);
+    assert_eq!(gene, "^AP\\S\\C\\T\\\\R\\\\E\\x^");
+    let text = msg
+        .separators
+        .decode(gene.split('^').nth(1).unwrap())
+        .to_string();
+    assert_eq!(text, "AP^C&~\\x");
 }
 
 #[test]
@@ -97,7 +159,7 @@ fn each_variant_is_its_own_obx_group() {
             .unwrap_or_else(|| panic!("no {code} in group 2"))
     };
     assert_eq!(by_code("69548-6"), "LA9633-4^Present^LN");
-    assert_eq!(by_code("48018-6"), "APC^APC^HGNC");
+    assert_eq!(by_code("48018-6"), "HGNC:583^APC^HGNC");
     assert_eq!(
         by_code("48004-6"),
         "ENST00000508376.6:c.5465T>A^ENST00000508376.6:c.5465T>A^HGVS"

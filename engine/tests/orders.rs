@@ -1,6 +1,6 @@
 //! Order intake over real MLLP sockets, on SQLite and PostgreSQL.
 mod common;
-use common::{config, ehr, fixture, TestDb};
+use common::{config, ehr, nb6tk328_for, TestDb};
 use engine::{
     delivery::{ack, mllp},
     messages::orders::parse_order,
@@ -98,8 +98,7 @@ async fn orders_over_mllp_release_a_waiting_report() {
         tokio::spawn(serve_orders(engine.clone(), listener));
 
         // The VCF arrives first: its report waits, and nothing is sent.
-        let vcf = tmp.path().join("NB6TK328_filtered.vcf");
-        std::fs::copy(fixture("vcf/NB6TK328_filtered.vcf"), &vcf).unwrap();
+        let vcf = nb6tk328_for(tmp.path(), "ACC-4242");
         assert!(matches!(
             process_vcf(&engine, &vcf).await,
             VcfOutcome::NeedsOrder { .. }
@@ -111,6 +110,14 @@ async fn orders_over_mllp_release_a_waiting_report() {
         assert_eq!(refused.code, "AE", "{}", db.backend);
         assert!(refused.text.contains("PID-8"), "{}", refused.text);
         assert_eq!(refused.control_id, "MSG0001");
+
+        // An order for the same sample under another accession is stored, but does not
+        // release the report.
+        let other = OML.replace("|ACC-4242\r", "|ACC-7777\r");
+        let stored = ack::parse_ack(&send(port, &other).await).unwrap();
+        assert_eq!(stored.code, "AA", "{}: {}", db.backend, stored.text);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(seen.lock().unwrap().is_empty(), "{}", db.backend);
 
         // The order arrives: AA, and the waiting report is sent with the patient's fields.
         let accepted = ack::parse_ack(&send(port, OML).await).unwrap();
@@ -127,6 +134,12 @@ async fn orders_over_mllp_release_a_waiting_report() {
         assert_eq!(oru.query("PID.3.1").unwrap().raw_value(), "SYN-4242");
         assert_eq!(oru.query("PID.5.1").unwrap().raw_value(), "Doe-Synthetic");
         assert_eq!(db.store.list_reports().await.unwrap()[0].status, "ready");
+
+        // An accession already on file cannot be reused for another sample.
+        let clash = OML.replace("SPM|1|NB6TK328^", "SPM|1|OTHER1^");
+        let refused = ack::parse_ack(&send(port, &clash).await).unwrap();
+        assert_eq!(refused.code, "AE", "{}", db.backend);
+        assert!(refused.text.contains("another sample"), "{}", refused.text);
         db.cleanup().await;
     }
 }

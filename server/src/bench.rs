@@ -2,9 +2,12 @@
 //! run as the Python peer (vcf2fhir), on the same files. Prints figures; asserts nothing.
 
 use engine::{
-    formats::{vcf::Assembly, FormatError},
-    messages::{fhir::BundleWriter, lri::OruWriter, Envelope},
-    report::{open_report, stream_variants, Selection},
+    formats::vcf::Assembly,
+    messages::{
+        stream::{self, Outputs},
+        Envelope,
+    },
+    report::{open_report, Selection},
 };
 use std::{
     io::{BufRead, BufReader, BufWriter, Write},
@@ -25,29 +28,34 @@ fn peak_rss_kb() -> u64 {
         .unwrap_or(0)
 }
 
-/// Streams one VCF into both messages, written to a sink; prints one JSON line.
-pub fn convert_once(path: &Path, assembly: Option<Assembly>) -> Result<(), String> {
+/// Streams one VCF into both messages, written to files in `out_dir` (as the peer writes
+/// its Bundle to a file); prints one JSON line.
+pub fn convert_once(path: &Path, assembly: Option<Assembly>, out_dir: &Path) -> Result<(), String> {
     let start = Instant::now();
     let order = crate::demo::placeholder_order();
     let env = Envelope::new("GBBENCH");
-    let (mut reader, head) = open_report(path, None, assembly).map_err(|e| e.to_string())?;
-    let io_err = |e: std::io::Error| FormatError::new(path, None, format!("writing: {e}"));
-    let mut lri =
-        OruWriter::start(std::io::sink(), &head, &order, &env, None).map_err(|e| e.to_string())?;
-    let mut fhir =
-        BundleWriter::start(std::io::sink(), &head, &order, &env).map_err(|e| e.to_string())?;
-    let tally = stream_variants::<FormatError>(
-        &mut reader,
-        &Selection::default(),
-        |v| {
-            lri.variant(&v).map_err(io_err)?;
-            fhir.variant(&v).map_err(io_err)
-        },
+    let (reader, head) = open_report(path, None, assembly).map_err(|e| e.to_string())?;
+    let create = |name: &str| {
+        std::fs::File::create(out_dir.join(name))
+            .map(|f| BufWriter::with_capacity(64 * 1024, f))
+            .map_err(|e| format!("{}: {e}", out_dir.join(name).display()))
+    };
+    let outputs = Outputs {
+        lri: Some(create("out.hl7")?),
+        fhir: Some(create("out.json")?),
+    };
+    let selection = Selection::default();
+    let (tally, _) = stream::convert(
+        path,
+        reader,
+        &head,
+        &selection,
+        &order,
+        &env,
+        outputs,
         |_, _, _| {},
     )
     .map_err(|e| e.to_string())?;
-    lri.finish().map_err(|e| e.to_string())?;
-    fhir.finish().map_err(|e| e.to_string())?;
     let secs = start.elapsed().as_secs_f64();
     println!(
         "{}",
@@ -176,6 +184,8 @@ fn measure(
         "bench-convert",
         "--assembly",
         assembly,
+        "--out-dir",
+        &dir.to_string_lossy(),
         &file.to_string_lossy(),
     ])?;
     rows.push(Row::from_json("genobridge", input, records, &ours));

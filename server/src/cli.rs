@@ -5,8 +5,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use engine::{
     config::Config,
     formats::{self, vcf::Assembly},
-    messages::{self, Envelope},
-    report::{build_report, Selection},
+    messages::{
+        stream::{self, Outputs},
+        Envelope,
+    },
+    report::{open_report, Selection},
     store::{AuditVerification, Order, Store},
 };
 use std::path::PathBuf;
@@ -53,6 +56,10 @@ enum Command {
         /// Bundle gains a GenomicStudy pointing at the file.
         #[arg(long)]
         regions: Option<PathBuf>,
+        /// HGNC's complete-set export (hgnc_complete_set.txt), for the HGNC ids of genes the
+        /// annotation names by symbol only (SnpEff). `data/hgnc_demo.tsv` has a few.
+        #[arg(long)]
+        hgnc: Option<PathBuf>,
         path: PathBuf,
     },
     /// Measure VCF → LRI + FHIR throughput and peak memory, beside the Python peer.
@@ -76,6 +83,9 @@ enum Command {
     BenchConvert {
         #[arg(long)]
         assembly: Option<Assembly>,
+        /// Folder for the two outputs (`out.hl7`, `out.json`).
+        #[arg(long)]
+        out_dir: PathBuf,
         path: PathBuf,
     },
     /// Audit log commands.
@@ -126,9 +136,11 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
             fixtures,
             dir,
         } => crate::bench::run(&fixtures, &dir, records, peer_python, peer_records).map(|_| 0),
-        Command::BenchConvert { assembly, path } => {
-            crate::bench::convert_once(&path, assembly).map(|_| 0)
-        }
+        Command::BenchConvert {
+            assembly,
+            out_dir,
+            path,
+        } => crate::bench::convert_once(&path, assembly, &out_dir).map(|_| 0),
         Command::Parse { path } => {
             let json = formats::parse_to_json(&path).map_err(|e| e.to_string())?;
             println!(
@@ -143,8 +155,16 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
             sample,
             assembly,
             regions,
+            hgnc,
             path,
-        } => convert(to, order, sample, assembly, regions, path),
+        } => {
+            let selection = Selection {
+                regions_bed: regions,
+                hgnc_table: hgnc,
+                ..Selection::default()
+            };
+            convert(to, order, sample, assembly, selection, path)
+        }
         Command::Audit {
             command: AuditCommand::Verify,
             database_url,
@@ -176,7 +196,7 @@ fn convert(
     order: Option<PathBuf>,
     sample: Option<String>,
     assembly: Option<Assembly>,
-    regions: Option<PathBuf>,
+    selection: Selection,
     path: PathBuf,
 ) -> Result<i32, String> {
     let order: Order = match order {
@@ -197,19 +217,40 @@ fn convert(
             crate::demo::placeholder_order()
         }
     };
-    let selection = Selection {
-        regions_bed: regions,
-        ..Selection::default()
+    let selection = selection.load().map_err(|e| e.to_string())?;
+    let (reader, head) =
+        open_report(&path, sample.as_deref(), assembly).map_err(|e| e.to_string())?;
+    for w in &head.header_warnings {
+        eprintln!("{}: warning: {w}", path.display());
     }
-    .load()
-    .map_err(|e| e.to_string())?;
+    let env = Envelope::new(format!("GBCLI{}", std::process::id()));
+    let stdout = std::io::BufWriter::with_capacity(64 * 1024, std::io::stdout());
+    let outputs = match to {
+        Target::Lri => Outputs {
+            lri: Some(SegmentPerLine(stdout)),
+            fhir: None,
+        },
+        Target::Fhir => Outputs {
+            lri: None,
+            fhir: Some(SegmentPerLine(stdout)),
+        },
+    };
     let progress = crate::progress::Progress::new();
-    let report = build_report(&path, sample.as_deref(), assembly, &selection, |r, v, x| {
-        progress.update(r, v, x)
-    })
+    // Streams: memory stays flat whatever the file size.
+    let (tally, _) = stream::convert(
+        &path,
+        reader,
+        &head,
+        &selection,
+        &order,
+        &env,
+        outputs,
+        |r, v, x| progress.update(r, v, x),
+    )
     .map_err(|e| e.to_string())?;
     progress.finish();
-    for r in &report.tally.rejected {
+    println!();
+    for r in &tally.rejected {
         eprintln!(
             "{}: line {}: rejected: {}",
             path.display(),
@@ -217,20 +258,27 @@ fn convert(
             r.reason
         );
     }
-    for w in &report.head.header_warnings {
-        eprintln!("{}: warning: {w}", path.display());
-    }
-    let kind = messages::kind(match to {
-        Target::Lri => "lri",
-        Target::Fhir => "fhir",
-    })
-    .ok_or("unknown message kind")?;
-    let body = kind.build(
-        &report,
-        &order,
-        &Envelope::new(format!("GBCLI{}", std::process::id())),
-    );
-    // Segments are separated by CR on the wire; a terminal wants one per line.
-    println!("{}", body.replace('\r', "\n"));
     Ok(0)
+}
+
+/// Segments are separated by CR on the wire; a terminal wants one per line. (JSON never
+/// holds a raw CR, so the FHIR output passes through unchanged.)
+struct SegmentPerLine<W: std::io::Write>(W);
+
+impl<W: std::io::Write> std::io::Write for SegmentPerLine<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !buf.contains(&b'\r') {
+            return self.0.write(buf);
+        }
+        let mapped: Vec<u8> = buf
+            .iter()
+            .map(|b| if *b == b'\r' { b'\n' } else { *b })
+            .collect();
+        self.0.write_all(&mapped)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
 }

@@ -104,7 +104,8 @@ async fn seed_demo(cfg: &Config, store: &Store) -> Result<(), String> {
         copy_dir(&fixtures.join("illumina").join(run), &run_target)
             .map_err(|e| format!("copying the demo run: {e}"))?;
     }
-    let vcf_target = cfg.watch.vcf_dir.join("NB6TK328_filtered.vcf");
+    // The pipeline names its output `<accession>_<sample>.vcf`, which links it to the order.
+    let vcf_target = cfg.watch.vcf_dir.join("ACC-2026-0001_NB6TK328.vcf");
     if !vcf_target.exists() {
         std::fs::copy(fixtures.join("vcf/NB6TK328_filtered.vcf"), &vcf_target)
             .map_err(|e| format!("copying the demo VCF: {e}"))?;
@@ -132,7 +133,7 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
         .selection
         .clone()
         .load()
-        .map_err(|e| format!("[selection] regions_bed: {e}"))?;
+        .map_err(|e| format!("[selection]: {e}"))?;
     for dir in [&cfg.data_dir, &cfg.watch.runs_dir, &cfg.watch.vcf_dir] {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }

@@ -3,7 +3,7 @@
 
 use crate::api::{get_dashboard, get_session, Logout};
 use crate::components::{
-    stats, AuditTable, Brand, Card, Filter, MessagesTable, QuarantineList, RunsTable,
+    stats, AuditTable, Brand, Card, Filter, MessagesTable, QuarantineList, RunsTable, WaitingList,
 };
 use crate::model::{Me, SessionView};
 use leptos::prelude::*;
@@ -78,6 +78,9 @@ fn Console(me: Me, csrf: String) -> impl IntoView {
                                 </Card>
                                 <Card title="Messages" subtitle="HL7 v2 LRI and FHIR results sent towards the EHR">
                                     <MessagesTable messages=d.messages filter />
+                                </Card>
+                                <Card title="Waiting for an order" subtitle="Reports are linked to their order by accession and sample, and never sent without one">
+                                    <WaitingList reports=d.waiting />
                                 </Card>
                                 <Card title="Quarantine" subtitle="Inputs that could not be processed">
                                     <QuarantineList items=d.quarantine />

@@ -88,6 +88,28 @@ impl Regions {
         })
     }
 
+    /// Each chromosome's merged 0-based half-open ranges, in karyotype order (1…22, X, Y,
+    /// MT, then any other contig by name).
+    pub fn by_chromosome(&self) -> Vec<(&str, &[(u64, u64)])> {
+        let mut all: Vec<(&str, &[(u64, u64)])> = self
+            .by_chrom
+            .iter()
+            .map(|(c, v)| (c.as_str(), v.as_slice()))
+            .collect();
+        let rank = |c: &str| match c {
+            "X" => 23,
+            "Y" => 24,
+            "MT" => 25,
+            _ => c
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=22).contains(n))
+                .unwrap_or(26),
+        };
+        all.sort_by(|a, b| rank(a.0).cmp(&rank(b.0)).then(a.0.cmp(b.0)));
+        all
+    }
+
     /// True when the 1-based position lies in a studied region.
     pub fn contains(&self, chrom: &str, pos: u64) -> bool {
         let Some(v) = self.by_chrom.get(&norm(chrom)) else {

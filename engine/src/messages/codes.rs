@@ -26,6 +26,7 @@ pub const C_HGVS: Code = c("48004-6", "DNA change (c.HGVS)");
 pub const P_HGVS: Code = c("48005-3", "Amino acid change (pHGVS)");
 pub const TRANSCRIPT_REF_SEQ: Code = c("51958-7", "Transcript reference sequence [ID]");
 pub const GENOMIC_REF_SEQ: Code = c("48013-7", "Genomic reference sequence [ID]");
+pub const DNA_RANGES_EXAMINED: Code = c("51959-5", "Range(s) of DNA sequence examined"); // lri-ref
 pub const REF_ALLELE: Code = c("69547-8", "Genomic ref allele [ID]");
 pub const ALT_ALLELE: Code = c("69551-0", "Genomic alt allele [ID]");
 pub const EXACT_START_END: Code = c("81254-5", "Genomic allele start-end");

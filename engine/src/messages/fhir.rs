@@ -6,6 +6,7 @@
 
 mod resources;
 mod study;
+mod types;
 mod variant;
 
 use super::{codes, Envelope, MessageKind};
@@ -56,13 +57,6 @@ pub fn loinc(c: codes::Code) -> Value {
     json!({ "coding": [{ "system": LOINC, "code": c.code, "display": c.display }] })
 }
 
-pub fn lab_categories() -> Value {
-    json!([
-        { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory" }] },
-        { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "GE" }] }
-    ])
-}
-
 fn entry(id: &str, resource: Value) -> Value {
     let rt = resource["resourceType"]
         .as_str()
@@ -75,7 +69,7 @@ fn entry(id: &str, resource: Value) -> Value {
 /// result, comes last; its references are spilled to an anonymous temporary file as the
 /// variants pass, so memory stays flat for any number of variants.
 pub struct BundleWriter<W: Write> {
-    out: W,
+    sink: Sink<W>,
     head: ReportHead,
     order: Order,
     env: Envelope,
@@ -85,8 +79,6 @@ pub struct BundleWriter<W: Write> {
     request: String,
     /// The GenomicStudy, when the report has regions studied.
     study: Option<String>,
-    results: io::BufWriter<std::fs::File>,
-    result_count: u64,
     positive: bool,
 }
 
@@ -142,7 +134,11 @@ impl<W: Write> BundleWriter<W> {
             serde_json::to_writer(&mut out, e)?;
         }
         Ok(BundleWriter {
-            out,
+            sink: Sink {
+                out,
+                results: io::BufWriter::new(tempfile::tempfile()?),
+                count: 0,
+            },
             head: head.clone(),
             order: order.clone(),
             env: env.clone(),
@@ -151,18 +147,8 @@ impl<W: Write> BundleWriter<W> {
             specimen,
             request,
             study: study_id,
-            results: io::BufWriter::new(tempfile::tempfile()?),
-            result_count: 0,
             positive: false,
         })
-    }
-
-    fn push(&mut self, id: &str, resource: Value) -> io::Result<()> {
-        self.out.write_all(b",")?;
-        serde_json::to_writer(&mut self.out, &entry(id, resource))?;
-        writeln!(self.results, "{}", urn(id))?;
-        self.result_count += 1;
-        Ok(())
     }
 
     pub fn variant(&mut self, v: &Variant) -> io::Result<()> {
@@ -171,27 +157,31 @@ impl<W: Write> BundleWriter<W> {
             v.chrom, v.pos, v.ref_allele, v.alt_allele
         );
         let vid = stable_id(&self.head, &self.order, &key);
-        let obs = variant::variant_observation(
-            &vid,
-            v,
-            self.head.assembly,
-            self.env.somatic,
-            &self.patient,
-            &self.specimen,
-            &self.issued,
-        );
-        self.push(&vid, obs)?;
+        // Borrows of the report's fixed strings, disjoint from `self.sink`.
+        let cx = variant::Context {
+            patient: &self.patient,
+            specimen: &self.specimen,
+            issued: &self.issued,
+            assembly: self.head.assembly,
+            somatic: self.env.somatic,
+        };
+        let c_hgvs = v.annotation.as_ref().and_then(|a| a.full_c_hgvs());
+        let obs = variant::variant_observation(&vid, v, c_hgvs.as_deref(), &cx);
+        self.sink.entry(&vid, &obs)?;
         if !v.drug_responses.is_empty() {
             let tid = stable_id(&self.head, &self.order, &format!("{key}|therapeutic"));
-            let ti = variant::therapeutic_implication(&tid, v, &vid, &self.patient, &self.issued);
-            self.push(&tid, ti)?;
+            let review = v
+                .clinvar_review_status
+                .as_ref()
+                .map(|r| format!("ClinVar drug response ({r})"));
+            let ti = variant::therapeutic_implication(&tid, v, &vid, review.as_deref(), &cx);
+            self.sink.entry(&tid, &ti)?;
         }
         if let Some(s) = v.clinical_significance {
             self.positive |= s.is_pathogenic();
             let did = stable_id(&self.head, &self.order, &format!("{key}|implication"));
-            let imp =
-                variant::diagnostic_implication(&did, s, v, &vid, &self.patient, &self.issued);
-            self.push(&did, imp)?;
+            let imp = variant::diagnostic_implication(&did, s, v, &vid, &cx);
+            self.sink.entry(&did, &imp)?;
         }
         Ok(())
     }
@@ -217,23 +207,41 @@ impl<W: Write> BundleWriter<W> {
         // `,"result":[…]` before the resource's closing brace.
         let marker = "\"resourceType\":\"DiagnosticReport\"";
         let at = text.find(marker).map(|i| i + marker.len()).unwrap_or(0);
-        self.out.write_all(b",")?;
-        self.out.write_all(&text.as_bytes()[..at])?;
-        if self.result_count > 0 {
-            self.out.write_all(b",\"result\":[")?;
-            let mut file = self.results.into_inner().map_err(|e| e.into_error())?;
+        self.sink.out.write_all(b",")?;
+        self.sink.out.write_all(&text.as_bytes()[..at])?;
+        if self.sink.count > 0 {
+            self.sink.out.write_all(b",\"result\":[")?;
+            let mut file = self.sink.results.into_inner().map_err(|e| e.into_error())?;
             file.seek(io::SeekFrom::Start(0))?;
             for (i, line) in io::BufReader::new(file).lines().enumerate() {
                 if i > 0 {
-                    self.out.write_all(b",")?;
+                    self.sink.out.write_all(b",")?;
                 }
-                serde_json::to_writer(&mut self.out, &json!({ "reference": line? }))?;
+                serde_json::to_writer(&mut self.sink.out, &json!({ "reference": line? }))?;
             }
-            self.out.write_all(b"]")?;
+            self.sink.out.write_all(b"]")?;
         }
-        self.out.write_all(&text.as_bytes()[at..])?;
-        self.out.write_all(b"]}")?;
-        self.out.flush()?;
-        Ok(self.out)
+        self.sink.out.write_all(&text.as_bytes()[at..])?;
+        self.sink.out.write_all(b"]}")?;
+        self.sink.out.flush()?;
+        Ok(self.sink.out)
+    }
+}
+
+/// Where entries go: the Bundle itself, plus the spilled list of result references.
+struct Sink<W: Write> {
+    out: W,
+    results: io::BufWriter<std::fs::File>,
+    count: u64,
+}
+
+impl<W: Write> Sink<W> {
+    /// Appends one Observation entry and remembers its reference for the DiagnosticReport.
+    fn entry(&mut self, id: &str, obs: &types::Observation<'_>) -> io::Result<()> {
+        self.out.write_all(b",")?;
+        serde_json::to_writer(&mut self.out, &types::Entry::post(id, "Observation", obs))?;
+        writeln!(self.results, "urn:uuid:{id}")?;
+        self.count += 1;
+        Ok(())
     }
 }

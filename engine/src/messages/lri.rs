@@ -57,7 +57,7 @@ impl<W: Write> OruWriter<W> {
         let mut w = OruWriter {
             out,
             sep: Separators::default(),
-            obx: ObxWriter::default(),
+            obx: ObxWriter::new(Separators::default()),
             head: head.clone(),
             somatic: env.somatic,
             group: 1,
@@ -74,8 +74,10 @@ impl<W: Write> OruWriter<W> {
             w.write(&seg)?;
         }
         if let Some(p) = positive {
-            let segs = w.obx.overall_interpretation(p);
-            w.write_all(segs)?;
+            w.obx.overall_interpretation(&mut w.out, p)?;
+        }
+        if let Some(regions) = &head.regions {
+            w.obx.regions(&mut w.out, regions, head.assembly)?;
         }
         Ok(w)
     }
@@ -87,28 +89,20 @@ impl<W: Write> OruWriter<W> {
         write!(self.out, "{}", seg.display(&self.sep))
     }
 
-    fn write_all(&mut self, segs: Vec<SegmentBuilder>) -> io::Result<()> {
-        for s in &segs {
-            self.write(s)?;
-        }
-        Ok(())
-    }
-
     /// One OBX group for one variant; groups are numbered from 2 (1 is the interpretation).
     pub fn variant(&mut self, v: &Variant) -> io::Result<()> {
         self.group += 1;
         self.positive_seen |= v.clinical_significance.is_some_and(|s| s.is_pathogenic());
-        let segs =
-            self.obx
-                .variant_group(&self.group.to_string(), v, self.head.assembly, self.somatic);
-        self.write_all(segs)
+        let sub_id = self.group.to_string();
+        self.obx
+            .variant_group(&mut self.out, &sub_id, v, self.head.assembly, self.somatic)
     }
 
     /// Writes the interpretation (if still due) and SPM, and hands back the sink.
     pub fn finish(mut self) -> io::Result<W> {
         if !self.overall_written {
-            let segs = self.obx.overall_interpretation(self.positive_seen);
-            self.write_all(segs)?;
+            self.obx
+                .overall_interpretation(&mut self.out, self.positive_seen)?;
         }
         let spm = self.spm.clone();
         self.write(&spm)?;

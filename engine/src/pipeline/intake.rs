@@ -27,8 +27,27 @@ pub async fn handle_order(engine: &Engine, text: &str) -> String {
             return ack::build_ack(text, e.code, &e.reason, &new_id());
         }
     };
-    match store.insert_order(&order).await {
-        Ok(id) => {
+    let stored = match store.insert_order(&order).await {
+        Ok(_) => store.order_for(&order.accession, &order.sample_id).await,
+        Err(e) => Err(e),
+    };
+    match stored {
+        Ok(None) => {
+            // insert_order keeps the first order of an accession; this one names another
+            // sample, and silently linking either would put results on the wrong patient.
+            let reason = "this accession is already on file for another sample";
+            let _ = store
+                .append_audit(NewAuditEvent::system(
+                    "order.refused",
+                    "sample",
+                    &order.sample_id,
+                    json!({ "code": "AE", "accession": order.accession, "reason": reason }),
+                ))
+                .await;
+            ack::build_ack(text, "AE", reason, &new_id())
+        }
+        Ok(Some(order)) => {
+            let id = order.id;
             let detail =
                 json!({ "order_id": id, "accession": order.accession, "test": order.test_code });
             let _ = store
@@ -39,7 +58,7 @@ pub async fn handle_order(engine: &Engine, text: &str) -> String {
                     detail,
                 ))
                 .await;
-            super::vcfs::release_waiting(engine, &order.sample_id).await;
+            super::vcfs::release_waiting(engine, &order).await;
             ack::build_ack(text, "AA", "", &new_id())
         }
         Err(e) => {

@@ -75,11 +75,15 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
             .await
         }
     };
-    let order = store
-        .order_for_sample(&report.head.sample_id)
-        .await
-        .ok()
-        .flatten();
+    let accession = engine.config.watch.accession_of(path);
+    let order = match &accession {
+        Some(acc) => store
+            .order_for(acc, &report.head.sample_id)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
     let status = if order.is_some() {
         "ready"
     } else {
@@ -87,6 +91,7 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
     };
     let new = NewReport {
         sample_id: report.head.sample_id.clone(),
+        accession: accession.clone(),
         // The full path, so a report waiting for its order can be rebuilt when it arrives.
         source_file: source.clone(),
         source_sha256: sha.clone(),
@@ -116,8 +121,15 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
         .iter()
         .map(|r| json!({ "line": r.line, "reason": r.reason }))
         .collect();
+    // Why a report waits, for whoever looks at the audit trail.
+    let waiting = match (&accession, status) {
+        (None, _) => Some("the file name carries no accession (watch.vcf_accession_pattern)"),
+        (Some(_), "needs_order") => Some("no order with this accession and sample yet"),
+        _ => None,
+    };
     let detail = json!({
         "report_id": report_id, "source_file": report.head.source_file, "sha256": sha, "status": status,
+        "accession": accession, "waiting": waiting,
         "records_read": report.tally.records_read, "variants_reported": report.variants.len(), "rejected": rejected,
         "header_warnings": report.head.header_warnings,
     });
@@ -139,13 +151,12 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
     }
 }
 
-/// Builds and sends the reports of `sample_id` that were waiting for an order.
-pub async fn release_waiting(engine: &Engine, sample_id: &str) {
+/// Builds and sends the reports that were waiting for this order (same accession and
+/// sample).
+pub async fn release_waiting(engine: &Engine, order: &Order) {
     let store = &engine.store;
-    let Ok(Some(order)) = store.order_for_sample(sample_id).await else {
-        return;
-    };
-    let Ok(waiting) = store.reports_waiting(sample_id).await else {
+    let sample_id = order.sample_id.as_str();
+    let Ok(waiting) = store.reports_waiting(&order.accession, sample_id).await else {
         return;
     };
     for (report_id, path) in waiting {
@@ -182,7 +193,7 @@ pub async fn release_waiting(engine: &Engine, sample_id: &str) {
                 json!({ "report_id": report_id, "order_id": order.id }),
             ))
             .await;
-        build_and_send(engine, report_id, &report, &order).await;
+        build_and_send(engine, report_id, &report, order).await;
     }
 }
 

@@ -2,6 +2,7 @@
 
 use crate::formats::{
     bed::Regions,
+    hgnc::GeneTable,
     vcf::{ClinicalSignificance, Variant},
 };
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,12 @@ pub struct Selection {
     /// The BED file, once read (`Selection::load`).
     #[serde(skip)]
     pub regions: Option<Arc<Regions>>,
+    /// HGNC's complete-set export (`hgnc_complete_set.txt`), to give gene symbols their
+    /// HGNC ids where the annotation has none (SnpEff's ANN never does).
+    pub hgnc_table: Option<std::path::PathBuf>,
+    /// The gene table, once read (`Selection::load`).
+    #[serde(skip)]
+    pub genes_by_symbol: Option<Arc<GeneTable>>,
 }
 
 impl Default for Selection {
@@ -31,6 +38,8 @@ impl Default for Selection {
             significance: Vec::new(),
             regions_bed: None,
             regions: None,
+            hgnc_table: None,
+            genes_by_symbol: None,
         }
     }
 }
@@ -44,12 +53,27 @@ impl<'de> Deserialize<'de> for ClinicalSignificance {
 }
 
 impl Selection {
-    /// Reads the BED file named by `regions_bed`, if any.
+    /// Reads the BED file and the gene table the selection names, if any.
     pub fn load(mut self) -> Result<Self, crate::formats::FormatError> {
         if let (Some(p), None) = (&self.regions_bed, &self.regions) {
             self.regions = Some(Arc::new(Regions::read(p)?));
         }
+        if let (Some(p), None) = (&self.hgnc_table, &self.genes_by_symbol) {
+            self.genes_by_symbol = Some(Arc::new(GeneTable::read(p)?));
+        }
         Ok(self)
+    }
+
+    /// Fills in the HGNC id of an annotation that names a gene by symbol only.
+    pub fn annotate(&self, v: &mut Variant) {
+        let (Some(table), Some(a)) = (&self.genes_by_symbol, v.annotation.as_mut()) else {
+            return;
+        };
+        if a.hgnc_id.is_none() {
+            if let Some(symbol) = &a.gene_symbol {
+                a.hgnc_id = table.id(symbol).map(str::to_string);
+            }
+        }
     }
 
     pub fn accepts(&self, v: &Variant) -> bool {

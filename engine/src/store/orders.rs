@@ -51,10 +51,11 @@ impl Store {
         }
     }
 
-    /// The newest order for a sample, if the EHR has sent one.
-    pub async fn order_for_sample(&self, sample_id: &str) -> Result<Option<Order>> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM orders WHERE sample_id = $1 ORDER BY id DESC LIMIT 1");
-        Ok(with_pool!(self, p => sqlx::query_as(&sql).bind(sample_id).fetch_optional(p).await?))
+    /// The order a report answers: its accession and its sample must both match, so a
+    /// re-test of the same sample under a new accession never borrows the old order.
+    pub async fn order_for(&self, accession: &str, sample_id: &str) -> Result<Option<Order>> {
+        let sql = format!("SELECT {COLUMNS} FROM orders WHERE accession = $1 AND sample_id = $2");
+        Ok(with_pool!(self, p => sqlx::query_as(&sql)
+            .bind(accession).bind(sample_id).fetch_optional(p).await?))
     }
 }

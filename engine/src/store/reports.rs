@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug)]
 pub struct NewReport {
     pub sample_id: String,
+    /// The order's accession, as the file name gave it.
+    pub accession: Option<String>,
     pub source_file: String,
     pub source_sha256: String,
     pub order_pk: Option<i64>,
@@ -19,6 +21,7 @@ pub struct NewReport {
 pub struct ReportRow {
     pub id: i64,
     pub sample_id: String,
+    pub accession: Option<String>,
     pub source_file: String,
     pub status: String,
     pub records_read: i64,
@@ -73,24 +76,30 @@ impl Store {
         let now = super::now();
         Ok(with_pool!(self, p => sqlx::query_scalar(
             "INSERT INTO reports (sample_id, source_file, source_sha256, order_pk, status, records_read, \
-             variants_reported, records_rejected, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) \
+             variants_reported, records_rejected, created_at, accession) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) \
              ON CONFLICT (source_sha256, sample_id) DO NOTHING RETURNING id")
             .bind(&r.sample_id).bind(&r.source_file).bind(&r.source_sha256).bind(r.order_pk)
             .bind(&r.status).bind(r.records_read).bind(r.variants_reported).bind(r.records_rejected).bind(&now)
-            .fetch_optional(p).await?))
+            .bind(&r.accession).fetch_optional(p).await?))
     }
 
     pub async fn list_reports(&self) -> Result<Vec<ReportRow>> {
         Ok(with_pool!(self, p => sqlx::query_as(
-            "SELECT id, sample_id, source_file, status, records_read, variants_reported, records_rejected, created_at \
+            "SELECT id, sample_id, accession, source_file, status, records_read, variants_reported, records_rejected, created_at \
              FROM reports ORDER BY id DESC").fetch_all(p).await?))
     }
 
-    /// Reports of a sample that wait for its order: (report id, source file path).
-    pub async fn reports_waiting(&self, sample_id: &str) -> Result<Vec<(i64, String)>> {
+    /// Reports that wait for the order with this accession and sample:
+    /// (report id, source file path).
+    pub async fn reports_waiting(
+        &self,
+        accession: &str,
+        sample_id: &str,
+    ) -> Result<Vec<(i64, String)>> {
         Ok(with_pool!(self, p => sqlx::query_as(
-            "SELECT id, source_file FROM reports WHERE sample_id = $1 AND status = 'needs_order' ORDER BY id")
-            .bind(sample_id).fetch_all(p).await?))
+            "SELECT id, source_file FROM reports \
+             WHERE accession = $1 AND sample_id = $2 AND status = 'needs_order' ORDER BY id")
+            .bind(accession).bind(sample_id).fetch_all(p).await?))
     }
 
     /// Links a waiting report to its order. Returns false when another node got there first.

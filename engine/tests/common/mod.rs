@@ -133,6 +133,7 @@ pub fn config(root: &Path, port: u16) -> Config {
             vcf_dir: root.join("vcf"),
             poll_interval_ms: 50,
             settle_ms: 0,
+            vcf_accession_pattern: "^(?P<accession>[^_.]+)_".into(),
         },
         lri_destination: Some(MllpDestination {
             host: "127.0.0.1".into(),
@@ -145,4 +146,13 @@ pub fn config(root: &Path, port: u16) -> Config {
         selection: Selection::default(),
         demo: DemoConfig::default(),
     }
+}
+
+/// The annotated fixture VCF as the pipeline would name it for an order:
+/// `<accession>_NB6TK328.vcf`, copied into `dir`.
+#[allow(dead_code)]
+pub fn nb6tk328_for(dir: &Path, accession: &str) -> PathBuf {
+    let to = dir.join(format!("{accession}_NB6TK328.vcf"));
+    std::fs::copy(fixture("vcf/NB6TK328_filtered.vcf"), &to).unwrap();
+    to
 }

@@ -1,65 +1,109 @@
 //! The Variant Observation (69548-6) with the IG's component slices, and the
-//! DiagnosticImplication that carries a clinical significance.
+//! DiagnosticImplication and TherapeuticImplication that hang off it.
 
-use super::{lab_categories, loinc, urn, IG, LOINC};
+use super::types::{
+    lab_categories, Component, ComponentValue, Concept, Meta, Observation, Reference,
+};
 use crate::{
     formats::vcf::{Assembly, ClinicalSignificance, Variant},
     messages::{assembly_code, codes, codes::Code, refseq, significance_code, zygosity_code},
 };
-use serde_json::{json, Value};
 
-fn component(code: Code, value_key: &str, value: Value) -> Value {
-    let mut c = json!({ "code": loinc(code) });
-    c[value_key] = value;
-    c
-}
+const VARIANT_PROFILE: &str =
+    "http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/variant";
+const DIAGNOSTIC_PROFILE: &str =
+    "http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/diagnostic-implication";
+const THERAPEUTIC_PROFILE: &str =
+    "http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/therapeutic-implication";
+/// The IG's own code system for codes LOINC does not have yet.
+const TBD: &str = "http://hl7.org/fhir/uv/genomics-reporting/CodeSystem/tbd-codes-cs";
 
-fn coded(code: Code, answer: Code) -> Value {
-    component(code, "valueCodeableConcept", loinc(answer))
-}
-
-fn concept(system: &str, code: &str, display: Option<&str>) -> Value {
-    let mut coding = json!({ "system": system, "code": code });
-    if let Some(d) = display {
-        coding["display"] = json!(d);
+fn component(code: Code, value: ComponentValue<'_>) -> Component<'_> {
+    Component {
+        code: Concept::loinc(code),
+        value,
     }
-    json!({ "coding": [coding] })
 }
 
-pub fn variant_observation(
-    id: &str,
-    v: &Variant,
-    assembly: Assembly,
-    somatic: bool,
-    patient: &str,
-    specimen: &str,
-    issued: &str,
-) -> Value {
-    let mut comps = Vec::new();
+fn coded(code: Code, answer: Code) -> Component<'static> {
+    component(code, ComponentValue::Concept(Concept::loinc(answer)))
+}
+
+fn tbd<'a>(code: &'static str, value: ComponentValue<'a>) -> Component<'a> {
+    Component {
+        code: Concept::coded(TBD, code, None),
+        value,
+    }
+}
+
+/// The parts every implication and variant Observation share.
+struct Common<'a> {
+    id: &'a str,
+    profile: &'static str,
+    code: Concept<'a>,
+    patient: &'a str,
+    issued: &'a str,
+}
+
+fn observation<'a>(c: Common<'a>, component: Vec<Component<'a>>) -> Observation<'a> {
+    Observation {
+        resource_type: "Observation",
+        id: c.id,
+        meta: Meta {
+            profile: [c.profile],
+        },
+        status: "final",
+        category: lab_categories(),
+        code: c.code,
+        subject: Reference::to(c.patient),
+        issued: c.issued,
+        specimen: None,
+        derived_from: None,
+        method: None,
+        value_codeable_concept: None,
+        component,
+    }
+}
+
+/// Who the Observations are about and when they were issued.
+pub struct Context<'a> {
+    pub patient: &'a str,
+    pub specimen: &'a str,
+    pub issued: &'a str,
+    pub assembly: Assembly,
+    pub somatic: bool,
+}
+
+/// `full_c_hgvs` is passed in because it is built (allocated) from the annotation, and the
+/// Observation borrows it.
+pub fn variant_observation<'a>(
+    id: &'a str,
+    v: &'a Variant,
+    full_c_hgvs: Option<&'a str>,
+    cx: &Context<'a>,
+) -> Observation<'a> {
+    let mut comps = Vec::with_capacity(16);
     if let Some(a) = &v.annotation {
         if let Some(symbol) = &a.gene_symbol {
             let value = match &a.hgnc_id {
-                Some(hgnc) => concept("http://www.genenames.org", hgnc, Some(symbol)),
-                None => json!({ "text": symbol }),
+                Some(hgnc) => Concept::coded("http://www.genenames.org", hgnc, Some(symbol)),
+                None => Concept::text(symbol),
             };
             comps.push(component(
                 codes::GENE_STUDIED,
-                "valueCodeableConcept",
-                value,
+                ComponentValue::Concept(value),
             ));
         }
-        if let Some(full) = a.full_c_hgvs() {
+        if let Some(full) = full_c_hgvs {
             comps.push(component(
                 codes::C_HGVS,
-                "valueCodeableConcept",
-                concept("http://varnomen.hgvs.org", &full, None),
+                ComponentValue::Concept(Concept::coded("http://varnomen.hgvs.org", full, None)),
             ));
         }
         if let Some(p) = &a.p_hgvs {
             comps.push(component(
                 codes::P_HGVS,
-                "valueCodeableConcept",
-                concept("http://varnomen.hgvs.org", p, None),
+                ComponentValue::Concept(Concept::coded("http://varnomen.hgvs.org", p, None)),
             ));
         }
         if let Some(t) = &a.transcript {
@@ -70,38 +114,37 @@ pub fn variant_observation(
             };
             comps.push(component(
                 codes::TRANSCRIPT_REF_SEQ,
-                "valueCodeableConcept",
-                concept(system, t, None),
+                ComponentValue::Concept(Concept::coded(system, t, None)),
             ));
         }
     }
     let chrom = v.chromosome();
-    if let Some(nc) = refseq(chrom, assembly) {
+    if let Some(nc) = refseq(chrom, cx.assembly) {
         comps.push(component(
             codes::GENOMIC_REF_SEQ,
-            "valueCodeableConcept",
-            concept("http://www.ncbi.nlm.nih.gov/refseq", nc, None),
+            ComponentValue::Concept(Concept::coded(
+                "http://www.ncbi.nlm.nih.gov/refseq",
+                nc,
+                None,
+            )),
         ));
     }
-    comps.push(coded(codes::ASSEMBLY, assembly_code(assembly)));
+    comps.push(coded(codes::ASSEMBLY, assembly_code(cx.assembly)));
     if let Some(c) = codes::chromosome(chrom) {
         comps.push(coded(codes::CHROMOSOME, c));
     }
     comps.push(component(
         codes::REF_ALLELE,
-        "valueString",
-        json!(v.ref_allele),
+        ComponentValue::String(&v.ref_allele),
     ));
     comps.push(component(
         codes::ALT_ALLELE,
-        "valueString",
-        json!(v.alt_allele),
+        ComponentValue::String(&v.alt_allele),
     ));
     comps.push(coded(codes::COORDINATE_SYSTEM, codes::ONE_BASED));
     comps.push(component(
         codes::EXACT_START_END,
-        "valueRange",
-        json!({ "low": { "value": v.pos }, "high": { "value": v.end } }),
+        ComponentValue::Range(v.pos, v.end),
     ));
     if let Some(z) = v.zygosity {
         comps.push(coded(codes::ALLELIC_STATE, zygosity_code(z)));
@@ -110,111 +153,104 @@ pub fn variant_observation(
         let af = (af * 1000.0).round() / 1000.0;
         comps.push(component(
             codes::ALLELE_FREQUENCY,
-            "valueQuantity",
-            json!({ "value": af, "system": "http://unitsofmeasure.org", "code": "1" }),
+            ComponentValue::Ratio(af),
         ));
     }
     if let Some(dp) = v.genotype.as_ref().and_then(|g| g.read_depth) {
         comps.push(component(
             codes::READ_DEPTH,
-            "valueQuantity",
-            json!({ "value": dp, "system": "http://unitsofmeasure.org", "code": "1" }),
+            ComponentValue::Count(u64::from(dp)),
         ));
     }
     comps.push(coded(
         codes::GENOMIC_SOURCE_CLASS,
-        if somatic {
+        if cx.somatic {
             codes::SOMATIC
         } else {
             codes::GERMLINE
         },
     ));
-    json!({
-        "resourceType": "Observation", "id": id,
-        "meta": { "profile": [format!("{IG}/StructureDefinition/variant")] },
-        "status": "final",
-        "category": lab_categories(),
-        "code": { "coding": [{ "system": LOINC, "code": codes::VARIANT_ASSESSMENT.code, "display": codes::VARIANT_ASSESSMENT.display }] },
-        "subject": { "reference": urn(patient) },
-        "issued": issued,
-        "specimen": { "reference": urn(specimen) },
-        "method": loinc(codes::SEQUENCING),
-        "valueCodeableConcept": loinc(codes::PRESENT),
-        "component": comps
-    })
+    let mut obs = observation(
+        Common {
+            id,
+            profile: VARIANT_PROFILE,
+            code: Concept::loinc(codes::VARIANT_ASSESSMENT),
+            patient: cx.patient,
+            issued: cx.issued,
+        },
+        comps,
+    );
+    obs.specimen = Some(Reference::to(cx.specimen));
+    obs.method = Some(Concept::loinc(codes::SEQUENCING));
+    obs.value_codeable_concept = Some(Concept::loinc(codes::PRESENT));
+    obs
 }
 
-pub fn diagnostic_implication(
-    id: &str,
+pub fn diagnostic_implication<'a>(
+    id: &'a str,
     s: ClinicalSignificance,
-    v: &Variant,
-    variant: &str,
-    patient: &str,
-    issued: &str,
-) -> Value {
+    v: &'a Variant,
+    variant: &'a str,
+    cx: &Context<'a>,
+) -> Observation<'a> {
     let mut comps = vec![coded(codes::CLINICAL_SIGNIFICANCE, significance_code(s))];
     if let Some(cond) = &v.clinvar_condition {
-        comps.push(json!({
-            "code": { "coding": [{ "system": format!("{IG}/CodeSystem/tbd-codes-cs"), "code": "conclusion-string" }] },
-            "valueString": cond
-        }));
+        comps.push(tbd("conclusion-string", ComponentValue::String(cond)));
     }
-    json!({
-        "resourceType": "Observation", "id": id,
-        "meta": { "profile": [format!("{IG}/StructureDefinition/diagnostic-implication")] },
-        "status": "final",
-        "category": lab_categories(),
-        "code": { "coding": [{ "system": format!("{IG}/CodeSystem/tbd-codes-cs"), "code": "diagnostic-implication" }] },
-        "subject": { "reference": urn(patient) },
-        "issued": issued,
-        "derivedFrom": [{ "reference": urn(variant) }],
-        "component": comps
-    })
+    let mut obs = observation(
+        Common {
+            id,
+            profile: DIAGNOSTIC_PROFILE,
+            code: Concept::coded(TBD, "diagnostic-implication", None),
+            patient: cx.patient,
+            issued: cx.issued,
+        },
+        comps,
+    );
+    obs.derived_from = Some([Reference::to(variant)]);
+    obs
 }
 
 /// One TherapeuticImplication per variant with ClinVar drug-response assertions: the
 /// medications assessed and the effects, as text (ClinVar gives names, not RxNorm codes).
-pub fn therapeutic_implication(
-    id: &str,
-    v: &Variant,
-    variant: &str,
-    patient: &str,
-    issued: &str,
-) -> Value {
-    let tbd = format!("{IG}/CodeSystem/tbd-codes-cs");
-    let mut comps: Vec<Value> = Vec::new();
+/// `review` is the conclusion text, built by the caller so the Observation can borrow it.
+pub fn therapeutic_implication<'a>(
+    id: &'a str,
+    v: &'a Variant,
+    variant: &'a str,
+    review: Option<&'a str>,
+    cx: &Context<'a>,
+) -> Observation<'a> {
+    let mut comps = Vec::new();
     let mut effects: Vec<&str> = Vec::new();
     for (drug, effect) in &v.drug_responses {
         comps.push(component(
             codes::MEDICATION_ASSESSED,
-            "valueCodeableConcept",
-            json!({ "text": drug }),
+            ComponentValue::Concept(Concept::text(drug)),
         ));
         if !effects.contains(&effect.as_str()) {
             effects.push(effect);
         }
     }
     for e in effects {
-        comps.push(json!({
-            "code": { "coding": [{ "system": tbd, "code": "therapeutic-implication" }] },
-            "valueCodeableConcept": { "text": e }
-        }));
+        comps.push(tbd(
+            "therapeutic-implication",
+            ComponentValue::Concept(Concept::text(e)),
+        ));
     }
-    if let Some(review) = &v.clinvar_review_status {
-        comps.push(json!({
-            "code": { "coding": [{ "system": tbd, "code": "conclusion-string" }] },
-            "valueString": format!("ClinVar drug response ({review})")
-        }));
+    if let Some(review) = review {
+        comps.push(tbd("conclusion-string", ComponentValue::String(review)));
     }
-    json!({
-        "resourceType": "Observation", "id": id,
-        "meta": { "profile": [format!("{IG}/StructureDefinition/therapeutic-implication")] },
-        "status": "final",
-        "category": lab_categories(),
-        "code": { "coding": [{ "system": tbd, "code": "therapeutic-implication" }] },
-        "subject": { "reference": urn(patient) },
-        "issued": issued,
-        "derivedFrom": [{ "reference": urn(variant) }],
-        "component": comps
-    })
+    let mut obs = observation(
+        Common {
+            id,
+            profile: THERAPEUTIC_PROFILE,
+            code: Concept::coded(TBD, "therapeutic-implication", None),
+            patient: cx.patient,
+            issued: cx.issued,
+        },
+        comps,
+    );
+    obs.derived_from = Some([Reference::to(variant)]);
+    obs
 }

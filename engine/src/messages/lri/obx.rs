@@ -1,103 +1,178 @@
 //! Where an OBX gets built. LRI groups a variant's observations by OBX-4 sub-ID:
-//! sub-ID 1 holds the overall interpretation (51968-6), then each variant has its own.
+//! sub-ID 1 holds the overall interpretation (51968-6), `1a`, `1b`… the regions studied
+//! per chromosome (48013-7, then 51959-5 ranges as `1a.a`, `1a.b`…), then each variant has
+//! its own group from 2.
+//!
+//! OBX is the one segment written per variant, so it is written straight to the output
+//! rather than through hl7-parser's builder (whose field maps cost more than the rest of
+//! the conversion). Every value still goes through hl7-parser's `Separators::encode`.
 
 use super::super::{assembly_code, codes, codes::Code, refseq, significance_code, zygosity_code};
-use crate::formats::vcf::{Assembly, Variant};
-use hl7_parser::builder::{FieldBuilder, SegmentBuilder};
+use crate::formats::{
+    bed::Regions,
+    vcf::{Assembly, Variant},
+};
+use hl7_parser::message::Separators;
+use std::io::{self, Write};
 
-/// Builds OBX segments; OBX-1 keeps counting across calls.
-#[derive(Default)]
+/// OBX-5, by value type.
+enum Value<'a> {
+    /// CWE: code, text, coding system. An empty code sends the text alone.
+    Cwe(&'a str, &'a str, &'a str),
+    St(&'a str),
+    /// NR: low^high.
+    Nr(u64, u64),
+    Nm(&'a str),
+}
+
+impl Value<'_> {
+    fn type_code(&self) -> &'static str {
+        match self {
+            Value::Cwe(..) => "CWE",
+            Value::St(_) => "ST",
+            Value::Nr(..) => "NR",
+            Value::Nm(_) => "NM",
+        }
+    }
+}
+
+/// Writes OBX segments; OBX-1 keeps counting across the message.
 pub struct ObxWriter {
-    written: usize,
-    segments: Vec<SegmentBuilder>,
-}
-
-fn cwe(code: &str, display: &str, system: &str) -> FieldBuilder {
-    FieldBuilder::default()
-        .with_component_value(1, code)
-        .with_component_value(2, display)
-        .with_component_value(3, system)
-}
-
-fn loinc(c: Code) -> FieldBuilder {
-    cwe(c.code, c.display, "LN")
+    sep: Separators,
+    set_id: usize,
 }
 
 impl ObxWriter {
-    /// OBX-1 counts from 1 across the whole message.
-    fn push(
+    pub fn new(sep: Separators) -> Self {
+        ObxWriter { sep, set_id: 0 }
+    }
+
+    /// A value escaped by hl7-parser; the common case, nothing to escape, is copied as is.
+    fn put(&self, out: &mut impl Write, s: &str) -> io::Result<()> {
+        let sep = &self.sep;
+        let special = [
+            sep.field,
+            sep.component,
+            sep.repetition,
+            sep.escape,
+            sep.subcomponent,
+            '\r',
+            '\n',
+        ];
+        if s.contains(special) {
+            write!(out, "{}", sep.encode(s))
+        } else {
+            out.write_all(s.as_bytes())
+        }
+    }
+
+    fn cwe(&self, out: &mut impl Write, code: &str, text: &str, system: &str) -> io::Result<()> {
+        let c = self.sep.component;
+        self.put(out, code)?;
+        write!(out, "{c}")?;
+        self.put(out, text)?;
+        write!(out, "{c}")?;
+        self.put(out, system)
+    }
+
+    /// `\rOBX|n|type|code^display^LN|sub-id|value|units|||||F`
+    fn obx(
         &mut self,
-        value_type: &str,
+        out: &mut impl Write,
         what: Code,
         sub_id: &str,
-        value: FieldBuilder,
+        value: Value<'_>,
         units: Option<&str>,
-    ) {
-        let mut seg = SegmentBuilder::new("OBX")
-            .with_field_value(1, self.written + self.segments.len() + 1)
-            .with_field_value(2, value_type)
-            .with_field(3, loinc(what))
-            .with_field_value(4, sub_id)
-            .with_field(5, value);
-        if let Some(u) = units {
-            seg = seg.with_field(6, cwe(u, u, "UCUM"));
+    ) -> io::Result<()> {
+        self.set_id += 1;
+        let f = self.sep.field;
+        write!(out, "\rOBX{f}{}{f}{}{f}", self.set_id, value.type_code())?;
+        self.cwe(out, what.code, what.display, "LN")?;
+        write!(out, "{f}")?;
+        self.put(out, sub_id)?;
+        write!(out, "{f}")?;
+        match value {
+            Value::Cwe(code, text, system) => self.cwe(out, code, text, system)?,
+            Value::St(s) | Value::Nm(s) => self.put(out, s)?,
+            Value::Nr(low, high) => write!(out, "{low}{}{high}", self.sep.component)?,
         }
-        self.segments.push(seg.with_field_value(11, "F"));
+        write!(out, "{f}")?;
+        if let Some(u) = units {
+            self.cwe(out, u, u, "UCUM")?;
+        }
+        write!(out, "{f}{f}{f}{f}{f}F")
     }
 
-    fn coded(&mut self, what: Code, sub_id: &str, answer: Code) {
-        self.push("CWE", what, sub_id, loinc(answer), None);
-    }
-
-    fn string(&mut self, what: Code, sub_id: &str, value: &str) {
-        self.push("ST", what, sub_id, FieldBuilder::from(value), None);
+    fn coded(&mut self, out: &mut impl Write, what: Code, sub: &str, a: Code) -> io::Result<()> {
+        self.obx(out, what, sub, Value::Cwe(a.code, a.display, "LN"), None)
     }
 
     /// Positive when any reported variant is pathogenic or likely pathogenic. Otherwise
     /// no overall call is made: without curated significance for every variant a
     /// "Negative" would overstate what the pipeline knows.
-    pub fn overall_interpretation(&mut self, positive: bool) -> Vec<SegmentBuilder> {
+    pub fn overall_interpretation(
+        &mut self,
+        out: &mut impl Write,
+        positive: bool,
+    ) -> io::Result<()> {
         if positive {
-            self.coded(codes::OVERALL_INTERPRETATION, "1", codes::POSITIVE);
+            self.coded(out, codes::OVERALL_INTERPRETATION, "1", codes::POSITIVE)?;
         }
-        self.take()
+        Ok(())
     }
 
-    fn take(&mut self) -> Vec<SegmentBuilder> {
-        self.written += self.segments.len();
-        std::mem::take(&mut self.segments)
+    /// The regions studied, as LRI R1 lays them out: per chromosome its reference
+    /// sequence (`1a`), then each range (`1a.a`, `1a.b`…), 1-based and inclusive.
+    pub fn regions(
+        &mut self,
+        out: &mut impl Write,
+        regions: &Regions,
+        assembly: Assembly,
+    ) -> io::Result<()> {
+        for (i, (chrom, ranges)) in regions.by_chromosome().into_iter().enumerate() {
+            let sub = format!("1{}", letters(i));
+            let nc = refseq(chrom, assembly).unwrap_or(chrom);
+            self.obx(out, codes::GENOMIC_REF_SEQ, &sub, Value::St(nc), None)?;
+            for (j, &(start, end)) in ranges.iter().enumerate() {
+                let range_sub = format!("{sub}.{}", letters(j));
+                self.obx(
+                    out,
+                    codes::DNA_RANGES_EXAMINED,
+                    &range_sub,
+                    Value::Nr(start + 1, end),
+                    None,
+                )?;
+            }
+        }
+        Ok(())
     }
 
     pub fn variant_group(
         &mut self,
+        out: &mut impl Write,
         sub_id: &str,
         v: &Variant,
         assembly: Assembly,
         somatic: bool,
-    ) -> Vec<SegmentBuilder> {
-        self.coded(codes::VARIANT_ASSESSMENT, sub_id, codes::PRESENT);
+    ) -> io::Result<()> {
+        self.coded(out, codes::VARIANT_ASSESSMENT, sub_id, codes::PRESENT)?;
         if let Some(a) = &v.annotation {
             if let Some(symbol) = &a.gene_symbol {
-                let id = a.hgnc_id.as_deref().unwrap_or(symbol);
-                self.push(
-                    "CWE",
-                    codes::GENE_STUDIED,
-                    sub_id,
-                    cwe(id, symbol, "HGNC"),
-                    None,
-                );
+                // Without an HGNC id the symbol goes as text only: claiming it as an HGNC
+                // code would send a code that is not one.
+                let (id, system) = match &a.hgnc_id {
+                    Some(id) => (id.as_str(), "HGNC"),
+                    None => ("", ""),
+                };
+                let value = Value::Cwe(id, symbol, system);
+                self.obx(out, codes::GENE_STUDIED, sub_id, value, None)?;
             }
             if let Some(full) = a.full_c_hgvs() {
-                self.push(
-                    "CWE",
-                    codes::C_HGVS,
-                    sub_id,
-                    cwe(&full, &full, "HGVS"),
-                    None,
-                );
+                let value = Value::Cwe(&full, &full, "HGVS");
+                self.obx(out, codes::C_HGVS, sub_id, value, None)?;
             }
             if let Some(p) = &a.p_hgvs {
-                self.push("CWE", codes::P_HGVS, sub_id, cwe(p, p, "HGVS"), None);
+                self.obx(out, codes::P_HGVS, sub_id, Value::Cwe(p, p, "HGVS"), None)?;
             }
             if let Some(t) = &a.transcript {
                 let system = if a.transcript_is_ensembl() {
@@ -105,70 +180,90 @@ impl ObxWriter {
                 } else {
                     "RefSeq-T"
                 };
-                self.push(
-                    "CWE",
-                    codes::TRANSCRIPT_REF_SEQ,
-                    sub_id,
-                    cwe(t, t, system),
-                    None,
-                );
+                let value = Value::Cwe(t, t, system);
+                self.obx(out, codes::TRANSCRIPT_REF_SEQ, sub_id, value, None)?;
             }
         }
         let chrom = v.chromosome();
         if let Some(nc) = refseq(chrom, assembly) {
-            self.push(
-                "CWE",
-                codes::GENOMIC_REF_SEQ,
-                sub_id,
-                cwe(nc, nc, "RefSeq-G"),
-                None,
-            );
+            let value = Value::Cwe(nc, nc, "RefSeq-G");
+            self.obx(out, codes::GENOMIC_REF_SEQ, sub_id, value, None)?;
         }
-        self.coded(codes::ASSEMBLY, sub_id, assembly_code(assembly));
+        self.coded(out, codes::ASSEMBLY, sub_id, assembly_code(assembly))?;
         if let Some(c) = codes::chromosome(chrom) {
-            self.coded(codes::CHROMOSOME, sub_id, c);
+            self.coded(out, codes::CHROMOSOME, sub_id, c)?;
         }
-        self.string(codes::REF_ALLELE, sub_id, &v.ref_allele);
-        self.string(codes::ALT_ALLELE, sub_id, &v.alt_allele);
-        self.coded(codes::COORDINATE_SYSTEM, sub_id, codes::ONE_BASED);
-        let range = FieldBuilder::default()
-            .with_component_value(1, v.pos)
-            .with_component_value(2, v.end);
-        self.push("NR", codes::EXACT_START_END, sub_id, range, None);
+        self.obx(
+            out,
+            codes::REF_ALLELE,
+            sub_id,
+            Value::St(&v.ref_allele),
+            None,
+        )?;
+        self.obx(
+            out,
+            codes::ALT_ALLELE,
+            sub_id,
+            Value::St(&v.alt_allele),
+            None,
+        )?;
+        self.coded(out, codes::COORDINATE_SYSTEM, sub_id, codes::ONE_BASED)?;
+        let range = Value::Nr(v.pos, v.end);
+        self.obx(out, codes::EXACT_START_END, sub_id, range, None)?;
         if let Some(z) = v.zygosity {
-            self.coded(codes::ALLELIC_STATE, sub_id, zygosity_code(z));
+            self.coded(out, codes::ALLELIC_STATE, sub_id, zygosity_code(z))?;
         }
         if let Some(af) = v.allele_frequency {
-            self.push(
-                "NM",
-                codes::ALLELE_FREQUENCY,
-                sub_id,
-                FieldBuilder::from(format!("{af:.3}")),
-                Some("1"),
-            );
+            let af = format!("{af:.3}");
+            let value = Value::Nm(&af);
+            self.obx(out, codes::ALLELE_FREQUENCY, sub_id, value, Some("1"))?;
         }
         if let Some(dp) = v.genotype.as_ref().and_then(|g| g.read_depth) {
-            self.push(
-                "NM",
-                codes::READ_DEPTH,
-                sub_id,
-                FieldBuilder::from(dp),
-                None,
-            );
+            let dp = dp.to_string();
+            self.obx(out, codes::READ_DEPTH, sub_id, Value::Nm(&dp), None)?;
         }
-        self.coded(codes::ANALYSIS_METHOD, sub_id, codes::SEQUENCING);
+        self.coded(out, codes::ANALYSIS_METHOD, sub_id, codes::SEQUENCING)?;
         if let Some(s) = v.clinical_significance {
-            self.coded(codes::CLINICAL_SIGNIFICANCE, sub_id, significance_code(s));
+            self.coded(
+                out,
+                codes::CLINICAL_SIGNIFICANCE,
+                sub_id,
+                significance_code(s),
+            )?;
         }
-        self.coded(
-            codes::GENOMIC_SOURCE_CLASS,
-            sub_id,
-            if somatic {
-                codes::SOMATIC
-            } else {
-                codes::GERMLINE
-            },
-        );
-        self.take()
+        let source = if somatic {
+            codes::SOMATIC
+        } else {
+            codes::GERMLINE
+        };
+        self.coded(out, codes::GENOMIC_SOURCE_CLASS, sub_id, source)
+    }
+}
+
+/// `a`, `b`, … `z`, `aa`, `ab`…: the letters LRI sub-IDs count with.
+fn letters(mut i: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'a' + (i % 26) as u8);
+        if i < 26 {
+            break;
+        }
+        i = i / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::letters;
+
+    #[test]
+    fn sub_id_letters_count_like_spreadsheet_columns() {
+        assert_eq!(letters(0), "a");
+        assert_eq!(letters(25), "z");
+        assert_eq!(letters(26), "aa");
+        assert_eq!(letters(27), "ab");
+        assert_eq!(letters(26 + 26 * 26), "aaa");
     }
 }
