@@ -16,6 +16,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
 COPY --from=build /src/target/release/genobridge /usr/local/bin/genobridge
 COPY --from=build /src/target/site /usr/share/genobridge/site
 COPY genobridge.toml /etc/genobridge/genobridge.toml
+# The demo gene and medication tables the config names (relative to WORKDIR).
+COPY data /var/lib/genobridge/data
 USER genobridge
 WORKDIR /var/lib/genobridge
 ENV GENOBRIDGE_CONFIG=/etc/genobridge/genobridge.toml

@@ -4,6 +4,7 @@
 pub mod bed;
 pub mod hgnc;
 pub mod illumina;
+pub mod medications;
 pub mod vcf;
 
 use std::path::{Path, PathBuf};

@@ -5,11 +5,15 @@ use engine::report::{build_report, Selection};
 use engine::store::Order;
 
 fn bundle(path: &str) -> serde_json::Value {
+    bundle_of(&fixture(path), &Selection::default())
+}
+
+fn bundle_of(vcf: &std::path::Path, selection: &Selection) -> serde_json::Value {
     let r = build_report(
-        &fixture(path),
+        vcf,
         None,
         Some(engine::formats::vcf::Assembly::GRCh37),
-        &Selection::default(),
+        selection,
         |_, _, _| {},
     )
     .unwrap();
@@ -95,4 +99,51 @@ fn a_clinvar_drug_response_becomes_a_therapeutic_implication() {
         .as_str()
         .unwrap()
         .starts_with("urn:uuid:"));
+}
+
+#[test]
+fn drugs_in_the_medication_table_are_coded_in_rxnorm() {
+    // RYR1's ClinVar assertion, rewritten to name warfarin (RxCUI 11289, as in the IG's
+    // own examples) beside halothane, which the demo table does not code.
+    let dir = tempfile::tempdir().unwrap();
+    let vcf = dir.path().join("warfarin.vcf");
+    let text = std::fs::read_to_string(fixture("vcf/NB6TK328_filtered.vcf")).unwrap();
+    let text = text.replace(
+        "CLNDN=desflurane_response_-_Toxicity/ADR",
+        "CLNDN=warfarin_response_-_Dosage|desflurane_response_-_Toxicity/ADR",
+    );
+    std::fs::write(&vcf, text).unwrap();
+    let selection = Selection {
+        rxnorm_table: Some(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/rxnorm_demo.tsv").into()),
+        ..Selection::default()
+    }
+    .load()
+    .unwrap();
+    let b = bundle_of(&vcf, &selection);
+    let ti = b["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .find(|r| r["code"]["coding"][0]["code"] == "therapeutic-implication")
+        .unwrap();
+    let meds: Vec<&serde_json::Value> = ti["component"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["code"]["coding"][0]["code"] == "51963-7")
+        .map(|c| &c["valueCodeableConcept"])
+        .collect();
+    let warfarin = meds
+        .iter()
+        .find(|m| m["coding"][0]["display"] == "warfarin")
+        .unwrap();
+    assert_eq!(
+        warfarin["coding"][0]["system"],
+        "http://www.nlm.nih.gov/research/umls/rxnorm"
+    );
+    assert_eq!(warfarin["coding"][0]["code"], "11289");
+    assert!(meds
+        .iter()
+        .any(|m| m["text"] == "halothane" && m.get("coding").is_none()));
 }

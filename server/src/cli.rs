@@ -60,6 +60,10 @@ enum Command {
         /// annotation names by symbol only (SnpEff). `data/hgnc_demo.tsv` has a few.
         #[arg(long)]
         hgnc: Option<PathBuf>,
+        /// Medication name → RxNorm RxCUI table (tab-separated, `name` and `rxcui` columns),
+        /// to code the drugs of ClinVar drug-response assertions.
+        #[arg(long)]
+        rxnorm: Option<PathBuf>,
         path: PathBuf,
     },
     /// Measure VCF → LRI + FHIR throughput and peak memory, beside the Python peer.
@@ -156,11 +160,13 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
             assembly,
             regions,
             hgnc,
+            rxnorm,
             path,
         } => {
             let selection = Selection {
                 regions_bed: regions,
                 hgnc_table: hgnc,
+                rxnorm_table: rxnorm,
                 ..Selection::default()
             };
             convert(to, order, sample, assembly, selection, path)

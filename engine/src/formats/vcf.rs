@@ -6,7 +6,7 @@ mod genotype;
 mod reader;
 mod variant;
 
-pub use annotation::{ClinicalSignificance, TranscriptAnnotation};
+pub use annotation::{ClinicalSignificance, DrugResponse, TranscriptAnnotation};
 pub use genotype::{Genotype, Zygosity};
 pub use reader::{Assembly, VcfItem, VcfReader};
 pub use variant::{Rejection, Variant};

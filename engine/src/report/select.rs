@@ -3,6 +3,7 @@
 use crate::formats::{
     bed::Regions,
     hgnc::GeneTable,
+    medications::MedicationTable,
     vcf::{ClinicalSignificance, Variant},
 };
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,12 @@ pub struct Selection {
     /// The gene table, once read (`Selection::load`).
     #[serde(skip)]
     pub genes_by_symbol: Option<Arc<GeneTable>>,
+    /// Medication name → RxNorm RxCUI (tab-separated, `name` and `rxcui` columns), to code
+    /// the drugs of ClinVar drug-response assertions.
+    pub rxnorm_table: Option<std::path::PathBuf>,
+    /// The medication table, once read (`Selection::load`).
+    #[serde(skip)]
+    pub medications: Option<Arc<MedicationTable>>,
 }
 
 impl Default for Selection {
@@ -40,6 +47,8 @@ impl Default for Selection {
             regions: None,
             hgnc_table: None,
             genes_by_symbol: None,
+            rxnorm_table: None,
+            medications: None,
         }
     }
 }
@@ -61,11 +70,20 @@ impl Selection {
         if let (Some(p), None) = (&self.hgnc_table, &self.genes_by_symbol) {
             self.genes_by_symbol = Some(Arc::new(GeneTable::read(p)?));
         }
+        if let (Some(p), None) = (&self.rxnorm_table, &self.medications) {
+            self.medications = Some(Arc::new(MedicationTable::read(p)?));
+        }
         Ok(self)
     }
 
-    /// Fills in the HGNC id of an annotation that names a gene by symbol only.
+    /// Fills in what the lab's tables know and the VCF does not: the HGNC id of a gene
+    /// named by symbol only, the RxNorm code of a drug named by ClinVar.
     pub fn annotate(&self, v: &mut Variant) {
+        if let Some(meds) = &self.medications {
+            for d in v.drug_responses.iter_mut().filter(|d| d.rxnorm.is_none()) {
+                d.rxnorm = meds.rxcui(&d.drug).map(str::to_string);
+            }
+        }
         let (Some(table), Some(a)) = (&self.genes_by_symbol, v.annotation.as_mut()) else {
             return;
         };

@@ -65,9 +65,21 @@ impl ClinicalSignificance {
     }
 }
 
+/// One ClinVar pharmacogenomic assertion.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct DrugResponse {
+    /// As ClinVar names it, e.g. `halothane`.
+    pub drug: String,
+    /// e.g. `Toxicity/ADR`.
+    pub effect: String,
+    /// RxNorm RxCUI, from the lab's medication table (`selection.rxnorm_table`): ClinVar
+    /// names drugs but does not code them.
+    pub rxnorm: Option<String>,
+}
+
 /// ClinVar marks pharmacogenomic assertions `CLNSIG=drug_response` and names them in
-/// CLNDN as `halothane_response_-_Toxicity/ADR`. Returns (medication, effect) pairs.
-pub fn drug_responses(clnsig: &str, clndn: &str) -> Vec<(String, String)> {
+/// CLNDN as `halothane_response_-_Toxicity/ADR`.
+pub fn drug_responses(clnsig: &str, clndn: &str) -> Vec<DrugResponse> {
     if !clnsig.to_ascii_lowercase().contains("drug_response") {
         return Vec::new();
     }
@@ -75,7 +87,11 @@ pub fn drug_responses(clnsig: &str, clndn: &str) -> Vec<(String, String)> {
         .split('|')
         .filter_map(|d| {
             let (drug, effect) = d.split_once("_response_-_")?;
-            Some((drug.replace('_', " "), effect.replace('_', " ")))
+            Some(DrugResponse {
+                drug: drug.replace('_', " "),
+                effect: effect.replace('_', " "),
+                rxnorm: None,
+            })
         })
         .collect()
 }

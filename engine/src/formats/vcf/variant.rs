@@ -46,9 +46,9 @@ pub struct Variant {
     pub clinical_significance: Option<ClinicalSignificance>,
     pub clinvar_condition: Option<String>,
     pub clinvar_review_status: Option<String>,
-    /// ClinVar `drug_response` assertions: (medication, effect), from CLNDN entries
-    /// written `<drug>_response_-_<effect>`.
-    pub drug_responses: Vec<(String, String)>,
+    /// ClinVar `drug_response` assertions, from CLNDN entries written
+    /// `<drug>_response_-_<effect>`.
+    pub drug_responses: Vec<annotation::DrugResponse>,
 }
 
 impl Variant {

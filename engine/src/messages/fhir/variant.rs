@@ -15,6 +15,7 @@ const DIAGNOSTIC_PROFILE: &str =
     "http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/diagnostic-implication";
 const THERAPEUTIC_PROFILE: &str =
     "http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/therapeutic-implication";
+const RXNORM: &str = "http://www.nlm.nih.gov/research/umls/rxnorm";
 /// The IG's own code system for codes LOINC does not have yet.
 const TBD: &str = "http://hl7.org/fhir/uv/genomics-reporting/CodeSystem/tbd-codes-cs";
 
@@ -212,7 +213,8 @@ pub fn diagnostic_implication<'a>(
 }
 
 /// One TherapeuticImplication per variant with ClinVar drug-response assertions: the
-/// medications assessed and the effects, as text (ClinVar gives names, not RxNorm codes).
+/// medications assessed (RxNorm where the lab's table codes them, else text) and the
+/// effects.
 /// `review` is the conclusion text, built by the caller so the Observation can borrow it.
 pub fn therapeutic_implication<'a>(
     id: &'a str,
@@ -223,13 +225,17 @@ pub fn therapeutic_implication<'a>(
 ) -> Observation<'a> {
     let mut comps = Vec::new();
     let mut effects: Vec<&str> = Vec::new();
-    for (drug, effect) in &v.drug_responses {
+    for d in &v.drug_responses {
+        let medication = match &d.rxnorm {
+            Some(code) => Concept::coded(RXNORM, code, Some(&d.drug)),
+            None => Concept::text(&d.drug),
+        };
         comps.push(component(
             codes::MEDICATION_ASSESSED,
-            ComponentValue::Concept(Concept::text(drug)),
+            ComponentValue::Concept(medication),
         ));
-        if !effects.contains(&effect.as_str()) {
-            effects.push(effect);
+        if !effects.contains(&d.effect.as_str()) {
+            effects.push(&d.effect);
         }
     }
     for e in effects {
