@@ -88,10 +88,11 @@ export async function startServer({ ehrPort }) {
   const server = {
     base, dir, dirs, passwords, log, child,
     /** Copies a fixture into a watched folder by way of a rename, so the watcher never sees half of it. */
-    async drop(src, watched) {
-      const staged = path.join(dirs.staging, path.basename(src));
+    // Copies `src` aside, then moves it into the watched folder in one step, named `name`.
+    async drop(src, watched, name = path.basename(src)) {
+      const staged = path.join(dirs.staging, name);
       await fs.cp(src, staged, { recursive: true });
-      await fs.rename(staged, path.join(watched, path.basename(src)));
+      await fs.rename(staged, path.join(watched, name));
     },
     async stop() {
       if (exited === null) {

@@ -9,6 +9,10 @@ import { launch, hydrated, signIn, sessionCookie } from '../lib/browser.mjs';
 
 const RUN = '20231108_LH00188_0028_B22F52TLT3';
 const VCF = 'NB6TK328_filtered.vcf';
+// The pipeline names its output <accession>_<sample>.vcf; the demo order is ACC-2026-0001.
+const VCF_NAME = 'ACC-2026-0001_NB6TK328.vcf';
+// A result for an accession the EHR never ordered: it must wait, visibly.
+const UNORDERED = 'ACC-2026-0999_qiagen.vcf';
 const LRI_DELIVERED = 'tr[data-sample="NB6TK328"][data-kind="lri"][data-status="delivered"]';
 
 let ehr;
@@ -22,7 +26,8 @@ before(async () => {
   // Drop the inputs now, so the pipeline runs while the first tests do.
   const fixtures = fixturesDir();
   await server.drop(path.join(fixtures, 'illumina', RUN), server.dirs.runs);
-  await server.drop(path.join(fixtures, 'vcf', VCF), server.dirs.vcf);
+  await server.drop(path.join(fixtures, 'vcf', VCF), server.dirs.vcf, VCF_NAME);
+  await server.drop(path.join(fixtures, 'vcf', 'qiagen.vcf'), server.dirs.vcf, UNORDERED);
 });
 
 after(async () => {
@@ -86,13 +91,17 @@ test('engineer signs in, sees the run and the delivered LRI report, filters, sig
   // The watcher, the mapper and the MLLP sender run in the background: poll the page.
   const deadline = Date.now() + 45_000;
   while (!((await page.locator('#runs').innerText().catch(() => '')).includes('22F52TLT3')
-    && (await page.locator(LRI_DELIVERED).count()) > 0)) {
+    && (await page.locator(LRI_DELIVERED).count()) > 0
+    && (await page.locator('#waiting').innerText().catch(() => '')).includes('ACC-2026-0999'))) {
     assert.ok(Date.now() < deadline, `no run 22F52TLT3 with a delivered LRI message for NB6TK328:\n${
       await page.locator('body').innerText()}\n--- server log ---\n${server.tail()}`);
     await page.waitForTimeout(1_000);
     await page.reload();
   }
   assert.match(await page.locator(LRI_DELIVERED).innerText(), /LRI/);
+  // The unordered result waits on the dashboard with its reason, and nothing was sent for it.
+  assert.match(await page.locator('#waiting').innerText(), /No order yet for accession ACC-2026-0999/);
+  assert.ok(ehr.received.every((m) => !m.includes('ACC-2026-0999')), 'nothing sent without an order');
   assert.ok(ehr.received.some((m) => mshField(m, 9)?.startsWith('ORU^R01')), 'the EHR received an ORU^R01');
 
   // The filter works only once hydrated.
