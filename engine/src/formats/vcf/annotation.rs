@@ -112,13 +112,24 @@ pub fn decode_info(value: &str) -> String {
         .replace("%25", "%")
 }
 
-/// The first value of `key` in a raw INFO column.
-pub fn info_value<'a>(info: &'a str, key: &str) -> Option<&'a str> {
-    info.split(';').find_map(|kv| {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        (k == key).then_some(v)
-    })
+/// A raw INFO column split once into (key, value) pairs; flags have an empty value.
+pub struct Info<'a>(Vec<(&'a str, &'a str)>);
+
+impl<'a> Info<'a> {
+    pub fn parse(info: &'a str) -> Self {
+        Info(
+            info.split(';')
+                .map(|kv| kv.split_once('=').unwrap_or((kv, "")))
+                .collect(),
+        )
+    }
+
+    /// The first value of `key`.
+    pub fn get(&self, key: &str) -> Option<&'a str> {
+        self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+    }
 }
+
 
 fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| decode_info(s))

@@ -126,17 +126,21 @@ pub(super) fn from_record(
             return reject(format!("genotype {} is not called", g.gt));
         }
     }
-    let ann = annotation::info_value(info, "ANN");
-    let csq_value = annotation::info_value(info, "CSQ");
-    let clnsig =
-        annotation::info_value(info, "CLNSIG").and_then(ClinicalSignificance::from_clinvar);
-    let clndn =
-        annotation::info_value(info, "CLNDN").map(|v| annotation::decode_info(v).replace('_', " "));
+    // One pass over INFO: its ANN value alone can run to kilobytes, too long to rescan
+    // once per key.
+    let info = annotation::Info::parse(info);
+    let ann = info.get("ANN");
+    let csq_value = info.get("CSQ");
+    let clnsig = info.get("CLNSIG").and_then(ClinicalSignificance::from_clinvar);
+    let clndn = info
+        .get("CLNDN")
+        .map(|v| annotation::decode_info(v).replace('_', " "));
     let drug_responses = annotation::drug_responses(
-        annotation::info_value(info, "CLNSIG").unwrap_or_default(),
-        annotation::info_value(info, "CLNDN").unwrap_or_default(),
+        info.get("CLNSIG").unwrap_or_default(),
+        info.get("CLNDN").unwrap_or_default(),
     );
-    let clnrev = annotation::info_value(info, "CLNREVSTAT")
+    let clnrev = info
+        .get("CLNREVSTAT")
         .map(|v| annotation::decode_info(v).replace('_', " "));
     let ids: Vec<String> = if cols[2] == "." {
         Vec::new()

@@ -39,18 +39,18 @@ impl Value<'_> {
 /// Writes OBX segments; OBX-1 keeps counting across the message.
 pub struct ObxWriter {
     sep: Separators,
+    /// The field and component separators, UTF-8 encoded once.
+    field: String,
+    component: String,
+    /// The characters `Separators::encode` escapes, by byte, where they are all ASCII
+    /// (they always are in practice); `None` falls back to a per-char check.
+    special: Option<[bool; 128]>,
     set_id: usize,
 }
 
 impl ObxWriter {
     pub fn new(sep: Separators) -> Self {
-        ObxWriter { sep, set_id: 0 }
-    }
-
-    /// A value escaped by hl7-parser; the common case, nothing to escape, is copied as is.
-    fn put(&self, out: &mut impl Write, s: &str) -> io::Result<()> {
-        let sep = &self.sep;
-        let special = [
+        let chars = [
             sep.field,
             sep.component,
             sep.repetition,
@@ -59,19 +59,56 @@ impl ObxWriter {
             '\r',
             '\n',
         ];
-        if s.contains(special) {
-            write!(out, "{}", sep.encode(s))
+        let special = chars.iter().all(char::is_ascii).then(|| {
+            let mut table = [false; 128];
+            for c in chars {
+                table[c as usize] = true;
+            }
+            table
+        });
+        ObxWriter {
+            sep,
+            field: sep.field.to_string(),
+            component: sep.component.to_string(),
+            special,
+            set_id: 0,
+        }
+    }
+
+    fn needs_escaping(&self, s: &str) -> bool {
+        match &self.special {
+            Some(table) => s.bytes().any(|b| b < 128 && table[b as usize]),
+            None => {
+                let sep = &self.sep;
+                let chars = [
+                    sep.field,
+                    sep.component,
+                    sep.repetition,
+                    sep.escape,
+                    sep.subcomponent,
+                    '\r',
+                    '\n',
+                ];
+                s.contains(chars)
+            }
+        }
+    }
+
+    /// A value escaped by hl7-parser; the common case, nothing to escape, is copied as is.
+    fn put(&self, out: &mut impl Write, s: &str) -> io::Result<()> {
+        if self.needs_escaping(s) {
+            write!(out, "{}", self.sep.encode(s))
         } else {
             out.write_all(s.as_bytes())
         }
     }
 
     fn cwe(&self, out: &mut impl Write, code: &str, text: &str, system: &str) -> io::Result<()> {
-        let c = self.sep.component;
+        let c = self.component.as_bytes();
         self.put(out, code)?;
-        write!(out, "{c}")?;
+        out.write_all(c)?;
         self.put(out, text)?;
-        write!(out, "{c}")?;
+        out.write_all(c)?;
         self.put(out, system)
     }
 
@@ -85,22 +122,30 @@ impl ObxWriter {
         units: Option<&str>,
     ) -> io::Result<()> {
         self.set_id += 1;
-        let f = self.sep.field;
-        write!(out, "\rOBX{f}{}{f}{}{f}", self.set_id, value.type_code())?;
+        let f = self.field.as_bytes();
+        out.write_all(b"\rOBX")?;
+        out.write_all(f)?;
+        write!(out, "{}", self.set_id)?;
+        out.write_all(f)?;
+        out.write_all(value.type_code().as_bytes())?;
+        out.write_all(f)?;
         self.cwe(out, what.code, what.display, "LN")?;
-        write!(out, "{f}")?;
+        out.write_all(f)?;
         self.put(out, sub_id)?;
-        write!(out, "{f}")?;
+        out.write_all(f)?;
         match value {
             Value::Cwe(code, text, system) => self.cwe(out, code, text, system)?,
             Value::St(s) | Value::Nm(s) => self.put(out, s)?,
-            Value::Nr(low, high) => write!(out, "{low}{}{high}", self.sep.component)?,
+            Value::Nr(low, high) => write!(out, "{low}{}{high}", self.component)?,
         }
-        write!(out, "{f}")?;
+        out.write_all(f)?;
         if let Some(u) = units {
             self.cwe(out, u, u, "UCUM")?;
         }
-        write!(out, "{f}{f}{f}{f}{f}F")
+        for _ in 0..5 {
+            out.write_all(f)?;
+        }
+        out.write_all(b"F")
     }
 
     fn coded(&mut self, out: &mut impl Write, what: Code, sub: &str, a: Code) -> io::Result<()> {
