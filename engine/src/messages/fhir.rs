@@ -80,6 +80,8 @@ pub struct BundleWriter<W: Write> {
     /// The GenomicStudy, when the report has regions studied.
     study: Option<String>,
     positive: bool,
+    codes: types::LoincCache,
+    category: Box<serde_json::value::RawValue>,
 }
 
 impl<W: Write> BundleWriter<W> {
@@ -147,6 +149,8 @@ impl<W: Write> BundleWriter<W> {
             specimen,
             request,
             study: study_id,
+            codes: types::LoincCache::with(variant::observation_codes()),
+            category: serde_json::value::to_raw_value(&types::lab_categories())?,
             positive: false,
         })
     }
@@ -164,6 +168,8 @@ impl<W: Write> BundleWriter<W> {
             issued: &self.issued,
             assembly: self.head.assembly,
             somatic: self.env.somatic,
+            codes: &self.codes,
+            category: &self.category,
         };
         let c_hgvs = v.annotation.as_ref().and_then(|a| a.full_c_hgvs());
         let obs = variant::variant_observation(&vid, v, c_hgvs.as_deref(), &cx);

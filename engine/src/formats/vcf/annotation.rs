@@ -130,7 +130,6 @@ impl<'a> Info<'a> {
     }
 }
 
-
 fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| decode_info(s))
 }

@@ -131,7 +131,9 @@ pub(super) fn from_record(
     let info = annotation::Info::parse(info);
     let ann = info.get("ANN");
     let csq_value = info.get("CSQ");
-    let clnsig = info.get("CLNSIG").and_then(ClinicalSignificance::from_clinvar);
+    let clnsig = info
+        .get("CLNSIG")
+        .and_then(ClinicalSignificance::from_clinvar);
     let clndn = info
         .get("CLNDN")
         .map(|v| annotation::decode_info(v).replace('_', " "));

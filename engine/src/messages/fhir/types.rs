@@ -5,6 +5,8 @@
 use super::LOINC;
 use crate::messages::codes::Code;
 use serde::{ser::SerializeMap, Serialize, Serializer};
+use serde_json::value::RawValue;
+use std::collections::HashMap;
 
 #[derive(Serialize)]
 pub struct Coding<'a> {
@@ -72,14 +74,56 @@ pub struct Meta<'a> {
     pub profile: [&'a str; 1],
 }
 
+/// A LOINC concept serialized once per report and then copied: the same few dozen codes
+/// (with their long displays and system URL) recur in every Observation, and escaping them
+/// anew each time was a large part of the conversion.
+pub enum Cacheable<'a> {
+    Cached(&'a RawValue),
+    Built(Concept<'a>),
+}
+
+impl Serialize for Cacheable<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Cacheable::Cached(raw) => raw.serialize(s),
+            Cacheable::Built(c) => c.serialize(s),
+        }
+    }
+}
+
+/// The serialized LOINC concepts, keyed by code. A code missing from it is serialized
+/// as usual, so the cache changes speed, never output.
+#[derive(Default)]
+pub struct LoincCache(HashMap<&'static str, Box<RawValue>>);
+
+impl LoincCache {
+    pub fn with(codes: impl IntoIterator<Item = Code>) -> Self {
+        let mut map = HashMap::new();
+        for c in codes {
+            if let Ok(raw) = serde_json::value::to_raw_value(&Concept::loinc(c)) {
+                map.insert(c.code, raw);
+            }
+        }
+        LoincCache(map)
+    }
+
+    pub fn get(&self, c: Code) -> Cacheable<'_> {
+        match self.0.get(c.code) {
+            Some(raw) => Cacheable::Cached(raw),
+            None => Cacheable::Built(Concept::loinc(c)),
+        }
+    }
+}
+
 /// An Observation.component: a code and one `value[x]`.
 pub struct Component<'a> {
-    pub code: Concept<'a>,
+    pub code: Cacheable<'a>,
     pub value: ComponentValue<'a>,
 }
 
 pub enum ComponentValue<'a> {
     Concept(Concept<'a>),
+    Loinc(Cacheable<'a>),
     String(&'a str),
     /// `valueRange` of two integers (start and end).
     Range(u64, u64),
@@ -114,6 +158,7 @@ impl Serialize for Component<'_> {
         m.serialize_entry("code", &self.code)?;
         match &self.value {
             ComponentValue::Concept(c) => m.serialize_entry("valueCodeableConcept", c)?,
+            ComponentValue::Loinc(c) => m.serialize_entry("valueCodeableConcept", c)?,
             ComponentValue::String(t) => m.serialize_entry("valueString", t)?,
             ComponentValue::Range(low, high) => m.serialize_entry(
                 "valueRange",
@@ -164,8 +209,8 @@ pub struct Observation<'a> {
     pub id: &'a str,
     pub meta: Meta<'a>,
     pub status: &'static str,
-    pub category: [Concept<'static>; 2],
-    pub code: Concept<'a>,
+    pub category: &'a RawValue,
+    pub code: Cacheable<'a>,
     pub subject: Reference<'a>,
     pub issued: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -173,9 +218,9 @@ pub struct Observation<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub derived_from: Option<[Reference<'a>; 1]>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub method: Option<Concept<'a>>,
+    pub method: Option<Cacheable<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub value_codeable_concept: Option<Concept<'a>>,
+    pub value_codeable_concept: Option<Cacheable<'a>>,
     pub component: Vec<Component<'a>>,
 }
 

@@ -2,12 +2,13 @@
 //! DiagnosticImplication and TherapeuticImplication that hang off it.
 
 use super::types::{
-    lab_categories, Component, ComponentValue, Concept, Meta, Observation, Reference,
+    Cacheable, Component, ComponentValue, Concept, LoincCache, Meta, Observation, Reference,
 };
 use crate::{
     formats::vcf::{Assembly, ClinicalSignificance, Variant},
     messages::{assembly_code, codes, codes::Code, refseq, significance_code, zygosity_code},
 };
+use serde_json::value::RawValue;
 
 const VARIANT_PROFILE: &str =
     "http://hl7.org/fhir/uv/genomics-reporting/StructureDefinition/variant";
@@ -19,31 +20,75 @@ const RXNORM: &str = "http://www.nlm.nih.gov/research/umls/rxnorm";
 /// The IG's own code system for codes LOINC does not have yet.
 const TBD: &str = "http://hl7.org/fhir/uv/genomics-reporting/CodeSystem/tbd-codes-cs";
 
-fn component(code: Code, value: ComponentValue<'_>) -> Component<'_> {
-    Component {
-        code: Concept::loinc(code),
-        value,
+impl<'a> Context<'a> {
+    fn component(&self, code: Code, value: ComponentValue<'a>) -> Component<'a> {
+        Component {
+            code: self.codes.get(code),
+            value,
+        }
     }
-}
 
-fn coded(code: Code, answer: Code) -> Component<'static> {
-    component(code, ComponentValue::Concept(Concept::loinc(answer)))
+    fn coded(&self, code: Code, answer: Code) -> Component<'a> {
+        self.component(code, ComponentValue::Loinc(self.codes.get(answer)))
+    }
 }
 
 fn tbd<'a>(code: &'static str, value: ComponentValue<'a>) -> Component<'a> {
     Component {
-        code: Concept::coded(TBD, code, None),
+        code: Cacheable::Built(Concept::coded(TBD, code, None)),
         value,
     }
+}
+
+/// Every LOINC code a variant or implication Observation can carry, for [`LoincCache`].
+pub fn observation_codes() -> impl Iterator<Item = Code> {
+    [
+        codes::VARIANT_ASSESSMENT,
+        codes::GENE_STUDIED,
+        codes::C_HGVS,
+        codes::P_HGVS,
+        codes::TRANSCRIPT_REF_SEQ,
+        codes::GENOMIC_REF_SEQ,
+        codes::ASSEMBLY,
+        codes::CHROMOSOME,
+        codes::REF_ALLELE,
+        codes::ALT_ALLELE,
+        codes::COORDINATE_SYSTEM,
+        codes::EXACT_START_END,
+        codes::ALLELIC_STATE,
+        codes::ALLELE_FREQUENCY,
+        codes::READ_DEPTH,
+        codes::GENOMIC_SOURCE_CLASS,
+        codes::CLINICAL_SIGNIFICANCE,
+        codes::MEDICATION_ASSESSED,
+        codes::SEQUENCING,
+        codes::PRESENT,
+        codes::ONE_BASED,
+        codes::GRCH37,
+        codes::GRCH38,
+        codes::GERMLINE,
+        codes::SOMATIC,
+        codes::HETEROZYGOUS,
+        codes::HOMOZYGOUS,
+        codes::HEMIZYGOUS,
+        codes::PATHOGENIC,
+        codes::LIKELY_PATHOGENIC,
+        codes::UNCERTAIN,
+        codes::LIKELY_BENIGN,
+        codes::BENIGN,
+    ]
+    .into_iter()
+    .chain(codes::CHROMOSOMES.iter().map(|(_, c)| *c))
 }
 
 /// The parts every implication and variant Observation share.
 struct Common<'a> {
     id: &'a str,
     profile: &'static str,
-    code: Concept<'a>,
+    code: Cacheable<'a>,
     patient: &'a str,
     issued: &'a str,
+    category: &'a RawValue,
 }
 
 fn observation<'a>(c: Common<'a>, component: Vec<Component<'a>>) -> Observation<'a> {
@@ -54,7 +99,7 @@ fn observation<'a>(c: Common<'a>, component: Vec<Component<'a>>) -> Observation<
             profile: [c.profile],
         },
         status: "final",
-        category: lab_categories(),
+        category: c.category,
         code: c.code,
         subject: Reference::to(c.patient),
         issued: c.issued,
@@ -73,6 +118,9 @@ pub struct Context<'a> {
     pub issued: &'a str,
     pub assembly: Assembly,
     pub somatic: bool,
+    pub codes: &'a LoincCache,
+    /// The two category slices, serialized once.
+    pub category: &'a RawValue,
 }
 
 /// `full_c_hgvs` is passed in because it is built (allocated) from the annotation, and the
@@ -90,19 +138,16 @@ pub fn variant_observation<'a>(
                 Some(hgnc) => Concept::coded("http://www.genenames.org", hgnc, Some(symbol)),
                 None => Concept::text(symbol),
             };
-            comps.push(component(
-                codes::GENE_STUDIED,
-                ComponentValue::Concept(value),
-            ));
+            comps.push(cx.component(codes::GENE_STUDIED, ComponentValue::Concept(value)));
         }
         if let Some(full) = full_c_hgvs {
-            comps.push(component(
+            comps.push(cx.component(
                 codes::C_HGVS,
                 ComponentValue::Concept(Concept::coded("http://varnomen.hgvs.org", full, None)),
             ));
         }
         if let Some(p) = &a.p_hgvs {
-            comps.push(component(
+            comps.push(cx.component(
                 codes::P_HGVS,
                 ComponentValue::Concept(Concept::coded("http://varnomen.hgvs.org", p, None)),
             ));
@@ -113,7 +158,7 @@ pub fn variant_observation<'a>(
             } else {
                 "http://www.ncbi.nlm.nih.gov/refseq"
             };
-            comps.push(component(
+            comps.push(cx.component(
                 codes::TRANSCRIPT_REF_SEQ,
                 ComponentValue::Concept(Concept::coded(system, t, None)),
             ));
@@ -121,7 +166,7 @@ pub fn variant_observation<'a>(
     }
     let chrom = v.chromosome();
     if let Some(nc) = refseq(chrom, cx.assembly) {
-        comps.push(component(
+        comps.push(cx.component(
             codes::GENOMIC_REF_SEQ,
             ComponentValue::Concept(Concept::coded(
                 "http://www.ncbi.nlm.nih.gov/refseq",
@@ -130,40 +175,25 @@ pub fn variant_observation<'a>(
             )),
         ));
     }
-    comps.push(coded(codes::ASSEMBLY, assembly_code(cx.assembly)));
+    comps.push(cx.coded(codes::ASSEMBLY, assembly_code(cx.assembly)));
     if let Some(c) = codes::chromosome(chrom) {
-        comps.push(coded(codes::CHROMOSOME, c));
+        comps.push(cx.coded(codes::CHROMOSOME, c));
     }
-    comps.push(component(
-        codes::REF_ALLELE,
-        ComponentValue::String(&v.ref_allele),
-    ));
-    comps.push(component(
-        codes::ALT_ALLELE,
-        ComponentValue::String(&v.alt_allele),
-    ));
-    comps.push(coded(codes::COORDINATE_SYSTEM, codes::ONE_BASED));
-    comps.push(component(
-        codes::EXACT_START_END,
-        ComponentValue::Range(v.pos, v.end),
-    ));
+    comps.push(cx.component(codes::REF_ALLELE, ComponentValue::String(&v.ref_allele)));
+    comps.push(cx.component(codes::ALT_ALLELE, ComponentValue::String(&v.alt_allele)));
+    comps.push(cx.coded(codes::COORDINATE_SYSTEM, codes::ONE_BASED));
+    comps.push(cx.component(codes::EXACT_START_END, ComponentValue::Range(v.pos, v.end)));
     if let Some(z) = v.zygosity {
-        comps.push(coded(codes::ALLELIC_STATE, zygosity_code(z)));
+        comps.push(cx.coded(codes::ALLELIC_STATE, zygosity_code(z)));
     }
     if let Some(af) = v.allele_frequency {
         let af = (af * 1000.0).round() / 1000.0;
-        comps.push(component(
-            codes::ALLELE_FREQUENCY,
-            ComponentValue::Ratio(af),
-        ));
+        comps.push(cx.component(codes::ALLELE_FREQUENCY, ComponentValue::Ratio(af)));
     }
     if let Some(dp) = v.genotype.as_ref().and_then(|g| g.read_depth) {
-        comps.push(component(
-            codes::READ_DEPTH,
-            ComponentValue::Count(u64::from(dp)),
-        ));
+        comps.push(cx.component(codes::READ_DEPTH, ComponentValue::Count(u64::from(dp))));
     }
-    comps.push(coded(
+    comps.push(cx.coded(
         codes::GENOMIC_SOURCE_CLASS,
         if cx.somatic {
             codes::SOMATIC
@@ -175,15 +205,16 @@ pub fn variant_observation<'a>(
         Common {
             id,
             profile: VARIANT_PROFILE,
-            code: Concept::loinc(codes::VARIANT_ASSESSMENT),
+            code: cx.codes.get(codes::VARIANT_ASSESSMENT),
             patient: cx.patient,
             issued: cx.issued,
+            category: cx.category,
         },
         comps,
     );
     obs.specimen = Some(Reference::to(cx.specimen));
-    obs.method = Some(Concept::loinc(codes::SEQUENCING));
-    obs.value_codeable_concept = Some(Concept::loinc(codes::PRESENT));
+    obs.method = Some(cx.codes.get(codes::SEQUENCING));
+    obs.value_codeable_concept = Some(cx.codes.get(codes::PRESENT));
     obs
 }
 
@@ -194,7 +225,7 @@ pub fn diagnostic_implication<'a>(
     variant: &'a str,
     cx: &Context<'a>,
 ) -> Observation<'a> {
-    let mut comps = vec![coded(codes::CLINICAL_SIGNIFICANCE, significance_code(s))];
+    let mut comps = vec![cx.coded(codes::CLINICAL_SIGNIFICANCE, significance_code(s))];
     if let Some(cond) = &v.clinvar_condition {
         comps.push(tbd("conclusion-string", ComponentValue::String(cond)));
     }
@@ -202,9 +233,10 @@ pub fn diagnostic_implication<'a>(
         Common {
             id,
             profile: DIAGNOSTIC_PROFILE,
-            code: Concept::coded(TBD, "diagnostic-implication", None),
+            code: Cacheable::Built(Concept::coded(TBD, "diagnostic-implication", None)),
             patient: cx.patient,
             issued: cx.issued,
+            category: cx.category,
         },
         comps,
     );
@@ -230,7 +262,7 @@ pub fn therapeutic_implication<'a>(
             Some(code) => Concept::coded(RXNORM, code, Some(&d.drug)),
             None => Concept::text(&d.drug),
         };
-        comps.push(component(
+        comps.push(cx.component(
             codes::MEDICATION_ASSESSED,
             ComponentValue::Concept(medication),
         ));
@@ -251,9 +283,10 @@ pub fn therapeutic_implication<'a>(
         Common {
             id,
             profile: THERAPEUTIC_PROFILE,
-            code: Concept::coded(TBD, "therapeutic-implication", None),
+            code: Cacheable::Built(Concept::coded(TBD, "therapeutic-implication", None)),
             patient: cx.patient,
             issued: cx.issued,
+            category: cx.category,
         },
         comps,
     );
