@@ -525,3 +525,16 @@ fn copy_dir(from: &Path, to: &Path) {
         std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
     }
 }
+
+#[test]
+fn the_repository_config_builds_per_sample_documents() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../genobridge.toml");
+    let cfg = Config::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let lims = cfg.lims.expect("genobridge.toml configures [lims]");
+    assert!(cfg.demo.lims_listener);
+    let docs = lims.mappings[0].apply(&run_tree()).unwrap();
+    assert_eq!(docs.len(), 24 * 8);
+    assert_eq!(docs[0].body["sample"]["external_id"], "ACC13169A1");
+    assert_eq!(docs[0].body["run"]["platform"], "NovaSeq X");
+    assert!(lims.destination.client().is_ok());
+}
