@@ -137,7 +137,7 @@ async fn drain(engine: &Engine, client: &LimsClient, passes: usize) -> Vec<LimsD
     );
 }
 
-fn actions<'a>(events: &'a [AuditEvent], action: &str) -> Vec<Value> {
+fn actions(events: &[AuditEvent], action: &str) -> Vec<Value> {
     events
         .iter()
         .filter(|e| e.action == action)
