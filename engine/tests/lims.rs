@@ -121,6 +121,13 @@ fn run_tree() -> Value {
     serde_json::to_value(run).unwrap()
 }
 
+/// Queues the fixture run's documents; every mapping must succeed.
+async fn enqueue(engine: &Engine) -> Vec<i64> {
+    let done = lims::enqueue_record(engine, "illumina-run-folder", &run_tree()).await;
+    assert!(done.failed.is_empty(), "{:?}", done.failed);
+    done.ids
+}
+
 /// Sends until nothing is pending, waiting out the (tiny) backoffs; at most `passes`.
 async fn drain(engine: &Engine, client: &LimsClient, passes: usize) -> Vec<LimsDeliveryRow> {
     for _ in 0..passes {
@@ -164,15 +171,10 @@ async fn each_sample_and_lane_is_posted_once_with_auth_and_its_key() {
         );
         let engine = Engine::new(db.store.clone(), cfg.clone());
         let client = cfg.lims.as_ref().unwrap().destination.client().unwrap();
-        let tree = run_tree();
-        let queued = lims::enqueue_record(&engine, "illumina-run-folder", &tree)
-            .await
-            .unwrap();
+        let queued = enqueue(&engine).await;
         assert_eq!(queued.len(), 24 * 8, "{}", db.backend);
         // A restart maps the run again: every key is already queued, nothing is added.
-        let again = lims::enqueue_record(&engine, "illumina-run-folder", &tree)
-            .await
-            .unwrap();
+        let again = enqueue(&engine).await;
         assert!(again.is_empty(), "{}", db.backend);
 
         let rows = drain(&engine, &client, 5).await;
@@ -238,9 +240,7 @@ async fn a_503_then_success_is_retried_with_the_same_key() {
         );
         let engine = Engine::new(db.store.clone(), cfg.clone());
         let client = cfg.lims.as_ref().unwrap().destination.client().unwrap();
-        lims::enqueue_record(&engine, "illumina-run-folder", &run_tree())
-            .await
-            .unwrap();
+        enqueue(&engine).await;
         let rows = drain(&engine, &client, 50).await;
         assert_eq!(rows.len(), 1);
         assert_eq!(
@@ -316,9 +316,7 @@ async fn a_timeout_is_retried_with_the_same_key() {
         );
         let engine = Engine::new(db.store.clone(), cfg.clone());
         let client = cfg.lims.as_ref().unwrap().destination.client().unwrap();
-        lims::enqueue_record(&engine, "illumina-run-folder", &run_tree())
-            .await
-            .unwrap();
+        enqueue(&engine).await;
         let rows = drain(&engine, &client, 50).await;
         assert_eq!(
             (rows[0].status.as_str(), rows[0].attempts),
@@ -357,9 +355,7 @@ async fn a_422_is_dead_lettered_at_once_with_its_body_then_reprocessed() {
         );
         let engine = Engine::new(db.store.clone(), cfg.clone());
         let client = cfg.lims.as_ref().unwrap().destination.client().unwrap();
-        let ids = lims::enqueue_record(&engine, "illumina-run-folder", &run_tree())
-            .await
-            .unwrap();
+        let ids = enqueue(&engine).await;
         let rows = drain(&engine, &client, 5).await;
         let row = &rows[0];
         assert_eq!(
@@ -440,9 +436,7 @@ async fn retries_run_out_into_the_dead_letter_queue() {
             );
             let engine = Engine::new(db.store.clone(), cfg.clone());
             let client = cfg.lims.as_ref().unwrap().destination.client().unwrap();
-            let ids = lims::enqueue_record(&engine, "illumina-run-folder", &run_tree())
-                .await
-                .unwrap();
+            let ids = enqueue(&engine).await;
             drain(&engine, &client, 50).await;
             let row = db.store.lims_delivery(ids[0]).await.unwrap().unwrap();
             assert_eq!(
@@ -491,7 +485,8 @@ async fn a_completed_run_folder_queues_its_documents_and_a_bad_mapping_quarantin
     }
     for db in TestDb::both().await {
         let tmp = tempfile::tempdir().unwrap();
-        let bad = PER_SAMPLE.replace("from = \"flowcell\"", "from = \"run.flowcell_id\"");
+        // The per-sample mapping reads a path this tree does not have; the run mapping is fine.
+        let bad = PER_SAMPLE.replace("from = \"flowcell\"", "from = \"run.flowcell_id\"") + PER_RUN;
         let cfg = lims_config(tmp.path(), "url = \"http://127.0.0.1:9/none\"", &bad);
         std::fs::create_dir_all(&cfg.watch.runs_dir).unwrap();
         copy_dir(
@@ -505,7 +500,14 @@ async fn a_completed_run_folder_queues_its_documents_and_a_bad_mapping_quarantin
             1,
             "the run itself is recorded"
         );
-        assert!(db.store.list_lims(10).await.unwrap().is_empty());
+        let queued = db.store.list_lims(10).await.unwrap();
+        let mappings: Vec<&str> = queued.iter().map(|r| r.mapping.as_str()).collect();
+        assert_eq!(
+            mappings,
+            vec!["run-summary"],
+            "{}: a failing mapping does not stop the others",
+            db.backend
+        );
         let q = db.store.list_quarantine().await.unwrap();
         assert_eq!(q.len(), 1, "{}", db.backend);
         assert_eq!(q[0].kind, "lims-mapping");
@@ -513,6 +515,48 @@ async fn a_completed_run_folder_queues_its_documents_and_a_bad_mapping_quarantin
         assert_eq!(
             q[0].reason,
             "mapping \"sample-registration\", field \"run.flowcell\" (source run.flowcell_id): required value is missing"
+        );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_restart_queues_a_recorded_run_that_has_no_documents_yet() {
+    for db in TestDb::both().await {
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = lims_config(tmp.path(), "url = \"http://127.0.0.1:9/none\"", PER_RUN);
+        std::fs::create_dir_all(&cfg.watch.runs_dir).unwrap();
+        let folder = cfg.watch.runs_dir.join(RUN);
+        copy_dir(&fixture(&format!("illumina/{RUN}")), &folder);
+        // A crash right after the run was recorded, before its documents were queued.
+        let run = engine::formats::illumina::read_run_folder(&folder).unwrap();
+        db.store
+            .insert_run(&run, &folder.display().to_string())
+            .await
+            .unwrap()
+            .unwrap();
+        let engine = Engine::new(db.store.clone(), cfg.clone());
+        engine.scan_once(&mut Default::default()).await;
+        assert_eq!(
+            db.store.list_lims(10).await.unwrap().len(),
+            1,
+            "{}",
+            db.backend
+        );
+        // Another restart, now with a second mapping: the run has documents, so nothing new.
+        let two = format!(
+            "{PER_RUN}{}",
+            PER_RUN.replace("run-summary", "run-summary-2")
+        );
+        let cfg2 = lims_config(tmp.path(), "url = \"http://127.0.0.1:9/none\"", &two);
+        Engine::new(db.store.clone(), cfg2)
+            .scan_once(&mut Default::default())
+            .await;
+        assert_eq!(
+            db.store.list_lims(10).await.unwrap().len(),
+            1,
+            "{}",
+            db.backend
         );
         db.cleanup().await;
     }

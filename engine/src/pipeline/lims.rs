@@ -22,22 +22,33 @@ const LEASE_MARGIN_MS: i64 = 30_000;
 /// Deliveries claimed per pass.
 const BATCH: i64 = 50;
 
+/// What queueing a record's documents did.
+#[derive(Debug, Default)]
+pub struct Enqueued {
+    /// Deliveries newly queued (documents already queued under their key are not).
+    pub ids: Vec<i64>,
+    /// Mappings that failed on this record; each queued nothing.
+    pub failed: Vec<MappingError>,
+}
+
 /// Builds every document the mappings for `kind` make from `tree`, and queues the new
-/// ones. A mapping that fails queues nothing and is returned as the error; the mappings
-/// before it keep their documents.
-pub async fn enqueue_record(
-    engine: &Engine,
-    kind: &str,
-    tree: &Value,
-) -> Result<Vec<i64>, MappingError> {
+/// ones. Each mapping is all or nothing, and one failing does not stop the others.
+pub async fn enqueue_record(engine: &Engine, kind: &str, tree: &Value) -> Enqueued {
+    let mut out = Enqueued::default();
     let Some(lims) = &engine.config.lims else {
-        return Ok(Vec::new());
+        return out;
     };
     let store = &engine.store;
     let destination = &lims.destination.name;
-    let mut queued = Vec::new();
     for mapping in lims.mappings.iter().filter(|m| m.source == kind) {
-        for doc in mapping.apply(tree)? {
+        let docs = match mapping.apply(tree) {
+            Ok(d) => d,
+            Err(e) => {
+                out.failed.push(e);
+                continue;
+            }
+        };
+        for doc in docs {
             let key = idempotency_key(
                 destination,
                 &doc.run_id,
@@ -61,7 +72,7 @@ pub async fn enqueue_record(
                     let _ = store
                         .append_audit(NewAuditEvent::system("lims.enqueued", sk, sid, detail))
                         .await;
-                    queued.push(id);
+                    out.ids.push(id);
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -70,35 +81,64 @@ pub async fn enqueue_record(
             }
         }
     }
-    Ok(queued)
+    out
 }
 
-/// Queues a recorded run's documents; a mapping failure quarantines the run folder with
-/// the reason (the run itself stays recorded) and is audited.
+/// Queues a newly recorded run's documents. Each failing mapping quarantines the run folder
+/// with its reason (the run itself stays recorded) and is audited.
 pub async fn enqueue_run(engine: &Engine, tree: &Value, run_id: &str, folder: &str) {
     let kind = crate::formats::Detected::IlluminaRunFolder.name();
-    match enqueue_record(engine, kind, tree).await {
-        Ok(ids) if !ids.is_empty() => {
-            tracing::info!(run_id, documents = ids.len(), "LIMS documents queued");
-        }
-        Ok(_) => {}
+    let done = enqueue_record(engine, kind, tree).await;
+    if !done.ids.is_empty() {
+        tracing::info!(run_id, documents = done.ids.len(), "LIMS documents queued");
+    }
+    for e in done.failed {
+        tracing::warn!(run_id, error = %e, "LIMS mapping failed; run folder quarantined");
+        let reason = e.to_string();
+        let _ = engine
+            .store
+            .quarantine(folder, "lims-mapping", &reason)
+            .await;
+        let _ = engine
+            .store
+            .append_audit(NewAuditEvent::system(
+                "lims.mapping_failed",
+                "run",
+                run_id,
+                json!({ "mapping": e.mapping, "field": e.field, "path": e.path, "reason": e.reason }),
+            ))
+            .await;
+    }
+}
+
+/// For a run recorded before (a restart): queues its documents only when it has none at
+/// all, which is the state a crash between recording the run and queueing leaves behind.
+/// A run with any delivery is left alone, so adding a mapping later does not resend old
+/// runs. Mapping failures were quarantined when the run was first recorded; here they are
+/// only logged.
+pub async fn enqueue_missing(engine: &Engine, tree: &Value, run_id: &str) {
+    if engine.config.lims.is_none() {
+        return;
+    }
+    match engine.store.lims_count_for_run(run_id).await {
+        Ok(0) => {}
+        Ok(_) => return,
         Err(e) => {
-            tracing::warn!(run_id, error = %e, "LIMS mapping failed; run folder quarantined");
-            let reason = e.to_string();
-            let _ = engine
-                .store
-                .quarantine(folder, "lims-mapping", &reason)
-                .await;
-            let _ = engine
-                .store
-                .append_audit(NewAuditEvent::system(
-                    "lims.mapping_failed",
-                    "run",
-                    run_id,
-                    json!({ "mapping": e.mapping, "field": e.field, "path": e.path, "reason": e.reason }),
-                ))
-                .await;
+            tracing::error!(run_id, error = %e, "counting a run's LIMS documents failed");
+            return;
         }
+    }
+    let kind = crate::formats::Detected::IlluminaRunFolder.name();
+    let done = enqueue_record(engine, kind, tree).await;
+    if !done.ids.is_empty() {
+        tracing::info!(
+            run_id,
+            documents = done.ids.len(),
+            "LIMS documents of an earlier run queued"
+        );
+    }
+    for e in done.failed {
+        tracing::warn!(run_id, error = %e, "LIMS mapping failed");
     }
 }
 

@@ -90,6 +90,14 @@ impl Store {
             .fetch_optional(p).await?))
     }
 
+    /// How many documents were ever queued for a run (any state, any mapping).
+    pub async fn lims_count_for_run(&self, run_id: &str) -> Result<i64> {
+        Ok(
+            with_pool!(self, p => sqlx::query_scalar("SELECT COUNT(*) FROM lims_deliveries WHERE run_id = $1")
+            .bind(run_id).fetch_one(p).await?),
+        )
+    }
+
     /// Ids of pending deliveries due at `now_ms`, oldest first.
     pub async fn due_lims(&self, now_ms: i64, limit: i64) -> Result<Vec<i64>> {
         Ok(with_pool!(self, p => sqlx::query_scalar(
