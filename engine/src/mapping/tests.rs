@@ -126,7 +126,15 @@ fn transforms_that_cannot_apply_say_why() {
     );
     let err = m.apply(&fixture_tree()).unwrap_err();
     assert_eq!(err.field.as_deref(), Some("n"));
-    assert_eq!(err.reason, "to_number: \"22F52TLT3\" is not a number");
+    assert_eq!(err.path.as_deref(), Some("flowcell"));
+    assert_eq!(
+        err.reason,
+        "to_number: the text (9 characters) is not a number"
+    );
+    assert!(
+        !err.to_string().contains("22F52TLT3"),
+        "values stay out of errors: {err}"
+    );
     let upper = Transform::Upper.apply(json!(8)).unwrap_err();
     assert!(
         upper.contains("upper") && upper.contains("a number"),

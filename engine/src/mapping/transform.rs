@@ -53,6 +53,8 @@ impl Transform {
     }
 }
 
+/// The error leaves the value out: it ends up in logs and the audit log, and a free-text
+/// field (a sample name) might hold patient data. The field and element are named instead.
 fn to_number(s: &str) -> Result<Value, String> {
     let t = s.trim();
     if let Ok(i) = t.parse::<i64>() {
@@ -62,5 +64,10 @@ fn to_number(s: &str) -> Result<Value, String> {
         .ok()
         .and_then(serde_json::Number::from_f64)
         .map(Value::Number)
-        .ok_or_else(|| format!("to_number: {s:?} is not a number"))
+        .ok_or_else(|| {
+            format!(
+                "to_number: the text ({} characters) is not a number",
+                s.chars().count()
+            )
+        })
 }
