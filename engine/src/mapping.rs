@@ -10,11 +10,13 @@
 //! those values make the idempotency key, so the same document always gets the same key.
 
 mod path;
+mod target;
 #[cfg(test)]
 mod tests;
 mod transform;
 
 pub use path::{SourcePath, Step};
+use target::{set, target_keys};
 pub use transform::Transform;
 
 use serde::{Deserialize, Serialize};
@@ -391,45 +393,6 @@ impl Scope<'_> {
             }
             _ => path.to_string(),
         }
-    }
-}
-
-/// A target as its list of object keys: dotted, or a JSON Pointer when it starts with `/`.
-fn target_keys(to: &str) -> Result<Vec<String>, String> {
-    let keys: Vec<String> = if let Some(pointer) = to.strip_prefix('/') {
-        pointer
-            .split('/')
-            .map(|k| k.replace("~1", "/").replace("~0", "~"))
-            .collect()
-    } else {
-        to.split('.').map(str::to_string).collect()
-    };
-    if keys.iter().any(|k| k.is_empty()) {
-        return Err("the target has an empty key (check the dots or slashes)".into());
-    }
-    Ok(keys)
-}
-
-/// Writes `value` at `keys`, creating objects on the way.
-fn set(doc: &mut Value, keys: &[String], value: Value) -> Result<(), String> {
-    let Some((last, parents)) = keys.split_last() else {
-        return Err("the target is empty".into());
-    };
-    let mut here = doc;
-    for k in parents {
-        let Value::Object(map) = here else {
-            return Err(format!("{k:?} sits under a value that is not an object"));
-        };
-        here = map
-            .entry(k.clone())
-            .or_insert_with(|| Value::Object(Map::new()));
-    }
-    match here {
-        Value::Object(map) => {
-            map.insert(last.clone(), value);
-            Ok(())
-        }
-        _ => Err(format!("{last:?} sits under a value that is not an object")),
     }
 }
 
