@@ -139,7 +139,7 @@ pub fn StatusBadge(status: String) -> impl IntoView {
     };
     let label = status.replace('_', " ");
     view! {
-        <span class=format!("inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {class}")>
+        <span class=format!("inline-flex items-center whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {class}")>
             {label}
         </span>
     }
