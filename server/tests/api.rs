@@ -249,6 +249,15 @@ async fn lims_and_quarantine_feeds_and_the_reprocess_action() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    // "listening" is printed just before the socket is bound: wait for /health.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http.get(format!("{}/health", s.base)).send().await.is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the server never answered /health"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     for path in ["/api/lims", "/api/quarantine"] {
         let r = http.get(format!("{}{path}", s.base)).send().await.unwrap();
         assert_eq!(r.status(), 401, "{path} without a session");
