@@ -109,7 +109,8 @@ pub async fn logout(csrf: String) -> Result<(), AppError> {
 #[server(endpoint = "dashboard")]
 pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     use crate::model::{
-        AuditEntry, Message, Quarantined, Run, WaitingReport, AUDIT_LIMIT, MESSAGE_LIMIT,
+        AuditEntry, LimsDelivery, Message, Quarantined, Run, WaitingReport, AUDIT_LIMIT,
+        LIMS_LIMIT, MESSAGE_LIMIT,
     };
     use engine::store::Role;
     let (user, _session, store) = auth::require_role(&Role::ALL).await?;
@@ -120,6 +121,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
         .map_err(auth::internal)?;
     let quarantine = store.list_quarantine().await.map_err(auth::internal)?;
     let reports = store.list_reports().await.map_err(auth::internal)?;
+    let lims = store.list_lims(LIMS_LIMIT).await.map_err(auth::internal)?;
     let audit = if auth::AUDIT_READERS.contains(&user.role) {
         let events = store
             .recent_audit(AUDIT_LIMIT)
@@ -192,6 +194,48 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
                 created_at: r.created_at,
             })
             .collect(),
+        lims: lims
+            .into_iter()
+            .map(|d| LimsDelivery {
+                id: d.id,
+                run_id: d.run_id,
+                sample_id: d.sample_id,
+                mapping: d.mapping,
+                destination: d.destination,
+                status: d.status,
+                attempts: d.attempts,
+                last_status: d.last_status,
+                last_error: d.last_error,
+                response_body: d.response_body,
+                updated_at: d.updated_at,
+            })
+            .collect(),
         audit,
     })
+}
+
+/// Puts a LIMS dead letter back in the queue: due at once, with a fresh attempt budget and
+/// the same idempotency key. Admins and engineers only; audited with who did it.
+#[server(endpoint = "lims_reprocess")]
+pub async fn reprocess_lims(id: i64, csrf: String) -> Result<(), AppError> {
+    use engine::store::NewAuditEvent;
+    let (user, session, store) = auth::require_role(auth::OPERATORS).await?;
+    auth::check_csrf(&session, &csrf).await?;
+    let Some(row) = store.lims_delivery(id).await.map_err(auth::internal)? else {
+        return Err(auth::refuse(AppError::NotDeadLetter));
+    };
+    // The conditional UPDATE is the check: two operators clicking at once reprocess once.
+    if !store.reprocess_lims(id).await.map_err(auth::internal)? {
+        return Err(auth::refuse(AppError::NotDeadLetter));
+    }
+    let (kind, subject) = match &row.sample_id {
+        Some(s) => ("sample", s.as_str()),
+        None => ("run", row.run_id.as_str()),
+    };
+    let detail = serde_json::json!({
+        "delivery_id": id, "idempotency_key": row.idempotency_key, "destination": row.destination,
+        "attempts_before": row.attempts, "last_status": row.last_status,
+    });
+    let ev = NewAuditEvent::user(&user.username, "lims.reprocess", kind, subject, detail);
+    auth::audit(&store, ev).await
 }

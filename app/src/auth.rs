@@ -17,6 +17,9 @@ pub const CSRF_KEY: &str = "csrf";
 /// Roles that may read the audit trail.
 pub const AUDIT_READERS: &[Role] = &[Role::Admin, Role::Director, Role::Inspector];
 
+/// Roles that operate the interfaces: they may reprocess a LIMS dead letter.
+pub const OPERATORS: &[Role] = &[Role::Admin, Role::Engineer];
+
 /// Logs a store failure (never request data) and hides it from the browser.
 pub fn internal(e: impl std::fmt::Display) -> AppError {
     tracing::error!("web: {e}");
@@ -82,6 +85,7 @@ pub fn refuse(err: AppError) -> AppError {
     let status = match err {
         AppError::Unauthorized | AppError::BadCredentials => 401,
         AppError::Forbidden | AppError::Csrf => 403,
+        AppError::NotDeadLetter => 409,
         _ => 500,
     };
     if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {

@@ -1,13 +1,15 @@
 //! Presentational pieces shared by the pages.
 
 mod audit;
+mod lims;
 mod messages;
 mod runs;
 mod stats;
 mod waiting;
 
 pub use audit::AuditTable;
-pub use messages::{Filter, MessagesTable};
+pub use lims::LimsTable;
+pub use messages::{Filter, MessagesTable, StatusBadge};
 pub use runs::{QuarantineList, RunsTable};
 pub use stats::stats;
 pub use waiting::WaitingList;

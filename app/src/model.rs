@@ -68,6 +68,25 @@ pub struct WaitingReport {
     pub created_at: String,
 }
 
+/// A document sent (or to be sent) to the LIMS.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LimsDelivery {
+    pub id: i64,
+    pub run_id: String,
+    pub sample_id: Option<String>,
+    pub mapping: String,
+    pub destination: String,
+    /// `pending`, `delivered` or `dead_letter`.
+    pub status: String,
+    pub attempts: i64,
+    /// HTTP status of the LIMS's last answer; none when it never answered.
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    /// The LIMS's last answer, cut to 4 KiB: why a dead letter was refused.
+    pub response_body: Option<String>,
+    pub updated_at: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: i64,
@@ -86,6 +105,7 @@ pub struct Dashboard {
     pub messages: Vec<Message>,
     pub quarantine: Vec<Quarantined>,
     pub waiting: Vec<WaitingReport>,
+    pub lims: Vec<LimsDelivery>,
     /// `None` when the role may not read the audit trail (engineers).
     pub audit: Option<Vec<AuditEntry>>,
 }
@@ -93,3 +113,5 @@ pub struct Dashboard {
 /// How many messages and audit events the dashboard lists.
 pub const MESSAGE_LIMIT: i64 = 200;
 pub const AUDIT_LIMIT: i64 = 50;
+/// How many LIMS deliveries the dashboard and `GET /api/lims` list.
+pub const LIMS_LIMIT: i64 = 200;

@@ -37,6 +37,7 @@ export async function startServer({ ehrPort }) {
   const dirs = Object.fromEntries(['runs', 'vcf', 'data', 'staging'].map((d) => [d, path.join(dir, d)]));
   for (const d of Object.values(dirs)) await fs.mkdir(d);
   const port = await freePort();
+  const limsPort = await freePort();
   const config = path.join(dir, 'genobridge.toml');
   await fs.writeFile(config, [
     `database_url = "sqlite://${path.join(dir, 'gb.db')}"`,
@@ -54,8 +55,21 @@ export async function startServer({ ehrPort }) {
     'max_attempts = 3',
     // No fixtures_dir: with one, --demo would copy the run and the VCF itself; the test drops
     // them into the watched folders instead, so it exercises the watcher like a sequencer would.
+    // The demo's stand-in LIMS refuses, once with 422, a document naming a sample id that
+    // ends in A21: this run's one document lists ACC13087A21. (One document per run keeps
+    // the audit trail's newest 50 events about logins, which another test reads.)
+    '[lims]',
+    'poll_interval_ms = 200',
+    '[lims.destination]',
+    `url = "http://127.0.0.1:${limsPort}/api/v1/runs"`,
+    'backoff_base_ms = 100',
+    '[[lims.mappings]]',
+    'name = "run-registration"',
+    'source = "illumina-run-folder"',
+    'fields = [ { to = "flowcell", from = "flowcell" }, { to = "samples", from = "samples[].sample_id" } ]',
     '[demo]',
     'ehr_listener = false',
+    'lims_listener = true',
     '',
   ].join('\n'));
 

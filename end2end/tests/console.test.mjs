@@ -146,6 +146,27 @@ test('an inspector sees the audit trail, including the failed and successful log
   await context.close();
 });
 
+test('the LIMS panel shows a dead letter with the LIMS answer, and an engineer reprocesses it', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, server.base, 'engineer', server.passwords.engineer);
+  await page.waitForURL(`${server.base}/`, { timeout: 10_000 });
+  await hydrated(page);
+  // The stand-in LIMS refuses the run's document (it lists ACC13087A21) once with 422.
+  const dead = '#lims tr[data-status="dead_letter"]';
+  await page.waitForSelector(dead, { timeout: 45_000 });
+  const row = page.locator(dead).first();
+  assert.match(await row.locator('[data-testid="lims-answer"]').innerText(), /sample not registered/);
+  assert.match(await row.innerText(), /422/);
+  const id = await row.getAttribute('data-delivery');
+  await row.getByRole('button', { name: 'Reprocess' }).click();
+  await page.waitForSelector(`#lims tr[data-delivery="${id}"][data-status="delivered"]`, { timeout: 20_000 });
+  const feed = await (await page.request.get(`${server.base}/api/lims`)).json();
+  assert.equal(feed.find((d) => String(d.id) === id)?.status, 'delivered');
+  assert.equal(feed.filter((d) => d.status === 'dead_letter').length, 0);
+  await context.close();
+});
+
 test('sign-in also works as a plain form post, without JavaScript', async () => {
   const page = await fetch(`${server.base}/login`, { headers: { Accept: 'text/html' } });
   const cookie = page.headers.get('set-cookie')?.split(';')[0];

@@ -1,6 +1,10 @@
 //! The configuration file (TOML). These structs are the reference for every setting.
 
-use crate::{delivery::MllpDestination, report::Selection};
+use crate::{
+    delivery::{lims::LimsDestination, MllpDestination},
+    mapping::Mapping,
+    report::Selection,
+};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -29,6 +33,10 @@ pub struct Config {
     /// Which variants a report covers.
     #[serde(default)]
     pub selection: Selection,
+    /// Where completed runs go as JSON documents, and how they are built. Without it,
+    /// nothing is sent to a LIMS.
+    #[serde(default)]
+    pub lims: Option<LimsConfig>,
     /// Demo data and a stand-in EHR, for `serve --demo` only.
     #[serde(default)]
     pub demo: DemoConfig,
@@ -67,6 +75,37 @@ impl WatchConfig {
     }
 }
 
+/// `[lims]`: the REST destination and the mappings that build its documents.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LimsConfig {
+    pub destination: LimsDestination,
+    /// Each record gets every mapping whose `source` is its kind; each mapping gives one
+    /// document, or one per element with `per`.
+    #[serde(default)]
+    pub mappings: Vec<Mapping>,
+    /// How often the delivery loop looks for documents that are due.
+    #[serde(default = "default_lims_poll_ms")]
+    pub poll_interval_ms: u64,
+}
+
+impl LimsConfig {
+    /// Checks every mapping, and that no two share a name (the name is part of the key).
+    pub fn validate(&self) -> Result<(), String> {
+        let mut names = std::collections::HashSet::new();
+        for m in &self.mappings {
+            m.validate().map_err(|e| format!("lims.mappings: {e}"))?;
+            if !names.insert(m.name.as_str()) {
+                return Err(format!(
+                    "lims.mappings: two mappings are named {:?}",
+                    m.name
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DemoConfig {
@@ -75,6 +114,11 @@ pub struct DemoConfig {
     /// Start a stand-in EHR at `lri_destination` that answers every message with AA.
     #[serde(default)]
     pub ehr_listener: bool,
+    /// Start a stand-in LIMS at `lims.destination.url` (loopback only) that accepts every
+    /// document, except sample ids ending in `A21`, which it refuses with 422, so the demo
+    /// shows a dead letter too.
+    #[serde(default)]
+    pub lims_listener: bool,
 }
 
 fn default_db() -> String {
@@ -98,6 +142,9 @@ fn default_poll_ms() -> u64 {
 fn default_settle_ms() -> u64 {
     1_000
 }
+fn default_lims_poll_ms() -> u64 {
+    1_000
+}
 
 impl Config {
     pub fn from_toml(text: &str) -> Result<Config, String> {
@@ -109,6 +156,9 @@ impl Config {
             return Err(format!(
                 "watch.vcf_accession_pattern {pattern:?} has no (?P<accession>…) group"
             ));
+        }
+        if let Some(lims) = &cfg.lims {
+            lims.validate()?;
         }
         Ok(cfg)
     }

@@ -1,6 +1,7 @@
-//! Destinations: where messages go. MLLP (HL7 v2 over TCP) for now.
+//! Destinations: where messages go. MLLP (HL7 v2 over TCP) to the EHR, REST to the LIMS.
 
 pub mod ack;
+pub mod lims;
 pub mod mllp;
 
 use serde::{Deserialize, Serialize};

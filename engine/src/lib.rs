@@ -1,9 +1,11 @@
-//! GenoBridge's integration core: formats, reports, messages, delivery, audit and storage.
+//! GenoBridge's integration core: formats, mappings, reports, messages, delivery, audit and
+//! storage.
 //! A plain library: no web framework, so the CLI, the server and tests all drive it alike.
 
 pub mod config;
 pub mod delivery;
 pub mod formats;
+pub mod mapping;
 pub mod messages;
 pub mod pipeline;
 pub mod report;

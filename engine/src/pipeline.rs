@@ -3,6 +3,7 @@
 
 mod deliver;
 mod intake;
+pub mod lims;
 mod runs;
 mod vcfs;
 mod watch;

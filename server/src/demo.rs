@@ -1,6 +1,8 @@
 //! `serve`: open the store, create the first users, seed demo data when asked, then run
 //! the engine and the web server side by side.
 
+mod lims;
+
 use engine::{
     config::Config,
     delivery::{ack, mllp},
@@ -147,6 +149,13 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
     if demo && cfg.demo.ehr_listener {
         demo_ehr(&cfg).await?;
     }
+    if demo && cfg.demo.lims_listener {
+        lims::start(&cfg).await?;
+    }
+    // Fail at start, naming the setting, rather than in the delivery loop's log.
+    if let Some(lims) = &cfg.lims {
+        lims.destination.client()?;
+    }
     let listen: std::net::SocketAddr = cfg
         .listen
         .parse()
@@ -159,6 +168,10 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
         Engine::new(store.clone(), cfg.clone()),
         shutdown(rx.clone()),
     ));
+    let lims_task = tokio::spawn(pipeline::lims::run_forever(
+        Engine::new(store.clone(), cfg.clone()),
+        shutdown(rx.clone()),
+    ));
     tokio::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;
         let _ = tx.send(true);
@@ -168,5 +181,6 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
         .await
         .map_err(|e| format!("web server: {e}"))?;
     let _ = engine_task.await;
+    let _ = lims_task.await;
     Ok(())
 }

@@ -130,16 +130,16 @@ pub fn MessagesTable(
 
 /// Coloured by what the lab must do: green done, red act, amber wait, grey blocked on an order.
 #[component]
-fn StatusBadge(status: String) -> impl IntoView {
+pub fn StatusBadge(status: String) -> impl IntoView {
     let class = match status.as_str() {
         "delivered" => "bg-emerald-50 text-emerald-700 ring-emerald-600/20",
-        "failed" => "bg-red-50 text-red-700 ring-red-600/20",
+        "failed" | "dead_letter" => "bg-red-50 text-red-700 ring-red-600/20",
         "pending" | "retrying" => "bg-amber-50 text-amber-800 ring-amber-600/20",
         _ => "bg-slate-100 text-slate-600 ring-slate-500/20",
     };
     let label = status.replace('_', " ");
     view! {
-        <span class=format!("inline-flex items-center rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {class}")>
+        <span class=format!("inline-flex items-center whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {class}")>
             {label}
         </span>
     }

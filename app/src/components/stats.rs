@@ -10,14 +10,20 @@ pub fn stats(data: &Dashboard) -> impl IntoView {
     let failed = count(|s| s == "failed");
     let waiting = count(|s| matches!(s, "pending" | "retrying" | "needs_order"));
     let (runs, quarantined) = (data.runs.len(), data.quarantine.len());
+    let dead_letters = data
+        .lims
+        .iter()
+        .filter(|d| d.status == "dead_letter")
+        .count();
     let (failed_alert, quarantine_alert) = (failed > 0, quarantined > 0);
     view! {
-        <dl id="stats" class="grid grid-cols-2 gap-4 sm:grid-cols-5">
+        <dl id="stats" class="grid grid-cols-2 gap-4 sm:grid-cols-6">
             <Stat label="Runs" value=runs alert=false />
             <Stat label="Delivered" value=delivered alert=false />
             <Stat label="Failed" value=failed alert=failed_alert />
             <Stat label="Waiting" value=waiting alert=false />
             <Stat label="Quarantined" value=quarantined alert=quarantine_alert />
+            <Stat label="LIMS dead letters" value=dead_letters alert={dead_letters > 0} />
         </dl>
     }
 }

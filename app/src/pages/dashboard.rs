@@ -1,9 +1,10 @@
 //! `/`: the operations dashboard. Signed-out visitors are redirected to `/login` (a 302 during
 //! SSR). After hydration the data refreshes every few seconds without a reload.
 
-use crate::api::{get_dashboard, get_session, Logout};
+use crate::api::{get_dashboard, get_session, Logout, ReprocessLims};
 use crate::components::{
-    stats, AuditTable, Brand, Card, Filter, MessagesTable, QuarantineList, RunsTable, WaitingList,
+    stats, AuditTable, Brand, Card, Filter, LimsTable, MessagesTable, QuarantineList, RunsTable,
+    WaitingList,
 };
 use crate::model::{Me, SessionView};
 use leptos::prelude::*;
@@ -40,7 +41,14 @@ fn Console(me: Me, csrf: String) -> impl IntoView {
             on_cleanup(move || handle.clear());
         }
     });
-    let data = Resource::new(move || tick.get(), |_| get_dashboard());
+    let reprocess = ServerAction::<ReprocessLims>::new();
+    // A reprocess refreshes the data at once instead of at the next tick.
+    let data = Resource::new(
+        move || (tick.get(), reprocess.version().get()),
+        |_| get_dashboard(),
+    );
+    let can_reprocess = matches!(me.role.as_str(), "admin" | "engineer");
+    let lims_csrf = csrf.clone();
     view! {
         <header class="border-b border-slate-200 bg-white">
             <div class="mx-auto flex max-w-7xl items-center justify-between px-6 py-3">
@@ -62,39 +70,45 @@ fn Console(me: Me, csrf: String) -> impl IntoView {
                 "Live: refreshes every few seconds"
             </p>
             <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading data…"</p> }>
-                {move || Suspend::new(async move {
-                    match data.await {
-                        Ok(d) => {
-                            let stats = stats(&d);
-                            let audit = d.audit.map(|events| view! {
-                                <Card title="Audit trail" subtitle="Newest events first; each is hash-chained to the one before">
-                                    <AuditTable events />
-                                </Card>
-                            });
-                            view! {
-                                {stats}
-                                <Card title="Sequencing runs" subtitle="Completed run folders picked up by the watcher">
-                                    <RunsTable runs=d.runs />
-                                </Card>
-                                <Card title="Messages" subtitle="HL7 v2 LRI and FHIR results sent towards the EHR">
-                                    <MessagesTable messages=d.messages filter />
-                                </Card>
-                                <Card title="Waiting for an order" subtitle="Reports are linked to their order by accession and sample, and never sent without one">
-                                    <WaitingList reports=d.waiting />
-                                </Card>
-                                <Card title="Quarantine" subtitle="Inputs that could not be processed">
-                                    <QuarantineList items=d.quarantine />
-                                </Card>
-                                {audit}
-                            }.into_any()
+                {move || {
+                    let csrf = lims_csrf.clone();
+                    Suspend::new(async move {
+                        match data.await {
+                            Ok(d) => {
+                                let stats = stats(&d);
+                                let audit = d.audit.map(|events| view! {
+                                    <Card title="Audit trail" subtitle="Newest events first; each is hash-chained to the one before">
+                                        <AuditTable events />
+                                    </Card>
+                                });
+                                view! {
+                                    {stats}
+                                    <Card title="Sequencing runs" subtitle="Completed run folders picked up by the watcher">
+                                        <RunsTable runs=d.runs />
+                                    </Card>
+                                    <Card title="Messages" subtitle="HL7 v2 LRI and FHIR results sent towards the EHR">
+                                        <MessagesTable messages=d.messages filter />
+                                    </Card>
+                                    <Card title="LIMS deliveries" subtitle="Run and sample documents posted to the LIMS; dead letters keep the LIMS's answer">
+                                        <LimsTable deliveries=d.lims reprocess csrf can_reprocess />
+                                    </Card>
+                                    <Card title="Waiting for an order" subtitle="Reports are linked to their order by accession and sample, and never sent without one">
+                                        <WaitingList reports=d.waiting />
+                                    </Card>
+                                    <Card title="Quarantine" subtitle="Inputs that could not be processed">
+                                        <QuarantineList items=d.quarantine />
+                                    </Card>
+                                    {audit}
+                                }.into_any()
+                            }
+                            Err(e) => view! {
+                                <p role="alert" class="rounded-md bg-red-50 px-4 py-3 text-sm text-red-700">
+                                    {e.to_string()}
+                                </p>
+                            }.into_any(),
                         }
-                        Err(e) => view! {
-                            <p role="alert" class="rounded-md bg-red-50 px-4 py-3 text-sm text-red-700">
-                                {e.to_string()}
-                            </p>
-                        }.into_any(),
-                    }
-                })}
+                    })
+                }}
             </Transition>
         </div>
     }

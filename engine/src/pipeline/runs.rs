@@ -74,8 +74,15 @@ async fn record(engine: &Engine, dir: &std::path::Path) {
                         ))
                         .await;
                 }
+                if let Ok(tree) = serde_json::to_value(&run) {
+                    super::lims::enqueue_run(engine, &tree, &run.run_id, &folder).await;
+                }
             }
-            Ok(None) => {}
+            Ok(None) => {
+                if let Ok(tree) = serde_json::to_value(&run) {
+                    super::lims::enqueue_missing(engine, &tree, &run.run_id).await;
+                }
+            }
             Err(e) => tracing::error!(error = %e, "recording a run failed"),
         },
         Err(e) => {

@@ -144,6 +144,7 @@ pub fn config(root: &Path, port: u16) -> Config {
         }),
         order_intake: None,
         selection: Selection::default(),
+        lims: None,
         demo: DemoConfig::default(),
     }
 }

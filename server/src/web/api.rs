@@ -1,26 +1,43 @@
-//! Plain HTTP routes beside the Leptos app: a liveness probe and a JSON feed of messages.
+//! Plain HTTP routes beside the Leptos app: a liveness probe and JSON feeds of messages,
+//! LIMS deliveries and quarantined inputs, for any signed-in user (read-only; changes go
+//! through the server functions, which check role and CSRF token).
 
 use super::WebState;
-use axum::{extract::State, http::StatusCode, response::IntoResponse, routing::get, Json, Router};
+use axum::{
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::get,
+    Json, Router,
+};
 use tower_sessions::Session;
 
 pub fn routes() -> Router<WebState> {
     Router::new()
         .route("/health", get(|| async { "ok" }))
         .route("/api/messages", get(messages))
+        .route("/api/lims", get(lims))
+        .route("/api/quarantine", get(quarantine))
 }
 
-/// The newest messages as JSON, for any signed-in user (the rows hold no PHI).
-async fn messages(State(state): State<WebState>, session: Session) -> impl IntoResponse {
+/// `Ok(())` for a session whose user still exists; otherwise the response to send.
+async fn signed_in(state: &WebState, session: &Session) -> Result<(), Response> {
     let user_id = match session.get::<i64>(app::auth::USER_KEY).await {
         Ok(Some(id)) => id,
-        Ok(None) => return StatusCode::UNAUTHORIZED.into_response(),
-        Err(e) => return internal(e),
+        Ok(None) => return Err(StatusCode::UNAUTHORIZED.into_response()),
+        Err(e) => return Err(internal(e)),
     };
     match state.store.user_by_id(user_id).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return StatusCode::UNAUTHORIZED.into_response(),
-        Err(e) => return internal(e),
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err(StatusCode::UNAUTHORIZED.into_response()),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+/// The newest messages (the rows hold no PHI: no message bodies).
+async fn messages(State(state): State<WebState>, session: Session) -> Response {
+    if let Err(r) = signed_in(&state, &session).await {
+        return r;
     }
     match state.store.list_messages(app::model::MESSAGE_LIMIT).await {
         Ok(rows) => Json(rows).into_response(),
@@ -28,7 +45,30 @@ async fn messages(State(state): State<WebState>, session: Session) -> impl IntoR
     }
 }
 
-fn internal(e: impl std::fmt::Display) -> axum::response::Response {
+/// The newest LIMS deliveries: state, attempts, last HTTP status and, for a dead letter,
+/// the LIMS's answer. The documents themselves are not listed.
+async fn lims(State(state): State<WebState>, session: Session) -> Response {
+    if let Err(r) = signed_in(&state, &session).await {
+        return r;
+    }
+    match state.store.list_lims(app::model::LIMS_LIMIT).await {
+        Ok(rows) => Json(rows).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// Inputs that could not be processed, newest first: source, kind and reason.
+async fn quarantine(State(state): State<WebState>, session: Session) -> Response {
+    if let Err(r) = signed_in(&state, &session).await {
+        return r;
+    }
+    match state.store.list_quarantine().await {
+        Ok(rows) => Json(rows).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!("api: {e}");
     StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }

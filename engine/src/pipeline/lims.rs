@@ -1,0 +1,293 @@
+//! LIMS delivery: a recorded run becomes documents (through the configured mappings),
+//! queued once each under their idempotency key; a loop sends the due ones.
+//!
+//! Same shape as `deliver.rs` (MLLP), with the schedule kept in the database instead of
+//! in a sleeping task: every attempt is claimed, sent, audited, then recorded, and a
+//! transient failure sets the next attempt's time. A restart therefore resumes where it
+//! stopped, with the same key, and the LIMS can recognise a resend.
+
+use super::Engine;
+use crate::{
+    config::LimsConfig,
+    delivery::lims::{idempotency_key, status_text, HttpOutcome, LimsClient},
+    mapping::MappingError,
+    store::{now_ms, ClaimedLims, LimsAttempt, NewAuditEvent, NewLimsDelivery},
+};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// A claim outlives the request's own timeout by this much before another sender may
+/// take the row (a node that died mid-attempt).
+const LEASE_MARGIN_MS: i64 = 30_000;
+/// Deliveries claimed per pass.
+const BATCH: i64 = 50;
+
+/// What queueing a record's documents did.
+#[derive(Debug, Default)]
+pub struct Enqueued {
+    /// Deliveries newly queued (documents already queued under their key are not).
+    pub ids: Vec<i64>,
+    /// Mappings that failed on this record; each queued nothing.
+    pub failed: Vec<MappingError>,
+}
+
+/// Builds every document the mappings for `kind` make from `tree`, and queues the new
+/// ones. Each mapping is all or nothing, and one failing does not stop the others.
+pub async fn enqueue_record(engine: &Engine, kind: &str, tree: &Value) -> Enqueued {
+    let mut out = Enqueued::default();
+    let Some(lims) = &engine.config.lims else {
+        return out;
+    };
+    let store = &engine.store;
+    let destination = &lims.destination.name;
+    for mapping in lims.mappings.iter().filter(|m| m.source == kind) {
+        let docs = match mapping.apply(tree) {
+            Ok(d) => d,
+            Err(e) => {
+                out.failed.push(e);
+                continue;
+            }
+        };
+        for doc in docs {
+            let key = idempotency_key(
+                destination,
+                &doc.run_id,
+                doc.sample_id.as_deref(),
+                &doc.mapping,
+                &doc.key_extra,
+            );
+            let new = NewLimsDelivery {
+                idempotency_key: key.clone(),
+                source_kind: kind.to_string(),
+                run_id: doc.run_id.clone(),
+                sample_id: doc.sample_id.clone(),
+                mapping: doc.mapping.clone(),
+                destination: destination.clone(),
+                document: doc.body.to_string(),
+            };
+            match store.enqueue_lims(&new).await {
+                Ok(Some(id)) => {
+                    let (sk, sid) = subject(&doc.run_id, doc.sample_id.as_deref());
+                    let detail = json!({ "delivery_id": id, "run_id": doc.run_id, "mapping": doc.mapping, "destination": destination, "idempotency_key": key });
+                    let _ = store
+                        .append_audit(NewAuditEvent::system("lims.enqueued", sk, sid, detail))
+                        .await;
+                    out.ids.push(id);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(run_id = %doc.run_id, error = %e, "queueing a LIMS document failed")
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Queues a newly recorded run's documents. Each failing mapping quarantines the run folder
+/// with its reason (the run itself stays recorded) and is audited.
+pub async fn enqueue_run(engine: &Engine, tree: &Value, run_id: &str, folder: &str) {
+    let kind = crate::formats::Detected::IlluminaRunFolder.name();
+    let done = enqueue_record(engine, kind, tree).await;
+    if !done.ids.is_empty() {
+        tracing::info!(run_id, documents = done.ids.len(), "LIMS documents queued");
+    }
+    for e in done.failed {
+        tracing::warn!(run_id, error = %e, "LIMS mapping failed; run folder quarantined");
+        let reason = e.to_string();
+        let _ = engine
+            .store
+            .quarantine(folder, "lims-mapping", &reason)
+            .await;
+        let _ = engine
+            .store
+            .append_audit(NewAuditEvent::system(
+                "lims.mapping_failed",
+                "run",
+                run_id,
+                json!({ "mapping": e.mapping, "field": e.field, "path": e.path, "reason": e.reason }),
+            ))
+            .await;
+    }
+}
+
+/// For a run recorded before (a restart): queues its documents only when it has none at
+/// all, which is the state a crash between recording the run and queueing leaves behind.
+/// A run with any delivery is left alone, so adding a mapping later does not resend old
+/// runs. Mapping failures were quarantined when the run was first recorded; here they are
+/// only logged.
+pub async fn enqueue_missing(engine: &Engine, tree: &Value, run_id: &str) {
+    if engine.config.lims.is_none() {
+        return;
+    }
+    match engine.store.lims_count_for_run(run_id).await {
+        Ok(0) => {}
+        Ok(_) => return,
+        Err(e) => {
+            tracing::error!(run_id, error = %e, "counting a run's LIMS documents failed");
+            return;
+        }
+    }
+    let kind = crate::formats::Detected::IlluminaRunFolder.name();
+    let done = enqueue_record(engine, kind, tree).await;
+    if !done.ids.is_empty() {
+        tracing::info!(
+            run_id,
+            documents = done.ids.len(),
+            "LIMS documents of an earlier run queued"
+        );
+    }
+    for e in done.failed {
+        tracing::warn!(run_id, error = %e, "LIMS mapping failed");
+    }
+}
+
+/// Audit subject of a document: its sample when it has one, else its run.
+fn subject<'a>(run_id: &'a str, sample_id: Option<&'a str>) -> (&'static str, &'a str) {
+    match sample_id {
+        Some(s) => ("sample", s),
+        None => ("run", run_id),
+    }
+}
+
+/// One pass: claims and sends up to a batch of due deliveries, one after another.
+/// Returns how many attempts it made.
+pub async fn deliver_due(engine: &Engine, client: &LimsClient) -> usize {
+    let Some(lims) = &engine.config.lims else {
+        return 0;
+    };
+    let store = &engine.store;
+    let due = match store.due_lims(now_ms(), BATCH).await {
+        Ok(ids) => ids,
+        Err(e) => {
+            tracing::error!(error = %e, "reading due LIMS deliveries failed");
+            return 0;
+        }
+    };
+    let lease = lims.destination.timeout_ms as i64 + LEASE_MARGIN_MS;
+    let mut attempts = 0;
+    for id in due {
+        let now = now_ms();
+        match store.claim_lims(id, now, now + lease).await {
+            Ok(Some(claimed)) => {
+                attempt(engine, lims, client, claimed).await;
+                attempts += 1;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(delivery_id = id, error = %e, "claiming a LIMS delivery failed")
+            }
+        }
+    }
+    attempts
+}
+
+async fn attempt(engine: &Engine, lims: &LimsConfig, client: &LimsClient, c: ClaimedLims) {
+    let store = &engine.store;
+    let dest = &lims.destination;
+    let outcome = client.send(&c.document, &c.idempotency_key).await;
+    let n = c.attempts;
+    let max = i64::from(dest.max_attempts.max(1));
+    let (status, next_ms, http, error, body) = match outcome {
+        HttpOutcome::Delivered { status } => ("delivered", 0, Some(status), None, None),
+        HttpOutcome::Refused { status, body } => (
+            "dead_letter",
+            0,
+            Some(status),
+            Some(format!(
+                "{}: refused by the LIMS; not retried",
+                status_text(status)
+            )),
+            Some(body),
+        ),
+        HttpOutcome::Transient {
+            status,
+            reason,
+            body,
+        } if n >= max => (
+            "dead_letter",
+            0,
+            status,
+            Some(format!("gave up after {n} attempts: {reason}")),
+            body,
+        ),
+        HttpOutcome::Transient {
+            status,
+            reason,
+            body,
+        } => {
+            let wait = dest.backoff_ms(u32::try_from(n).unwrap_or(u32::MAX));
+            (
+                "pending",
+                now_ms().saturating_add(wait as i64),
+                status,
+                Some(reason),
+                body,
+            )
+        }
+    };
+    let (sk, sid) = subject(&c.run_id, c.sample_id.as_deref());
+    // The reason is ours (status line, timeout, connection error); the LIMS's body may echo
+    // the document, so it stays in the delivery row and out of the audit log.
+    let detail = json!({
+        "delivery_id": c.id, "attempt": n, "outcome": status, "http_status": http, "error": error,
+        "idempotency_key": c.idempotency_key, "destination": dest.name, "host": dest.host(),
+        "mapping": c.mapping, "run_id": c.run_id,
+    });
+    let _ = store
+        .append_audit(NewAuditEvent::system("lims.attempt", sk, sid, detail))
+        .await;
+    if status != "pending" {
+        let action = if status == "delivered" {
+            "lims.delivered"
+        } else {
+            "lims.dead_letter"
+        };
+        let detail = json!({ "delivery_id": c.id, "attempts": n, "http_status": http, "idempotency_key": c.idempotency_key, "destination": dest.name });
+        let _ = store
+            .append_audit(NewAuditEvent::system(action, sk, sid, detail))
+            .await;
+    }
+    let recorded = LimsAttempt {
+        status,
+        next_attempt_ms: next_ms,
+        last_status: http.map(i64::from),
+        last_error: error.as_deref(),
+        response_body: body.as_deref(),
+    };
+    if let Err(e) = store.record_lims_attempt(c.id, &recorded).await {
+        tracing::error!(delivery_id = c.id, error = %e, "recording a LIMS attempt failed");
+    }
+    tracing::info!(
+        delivery_id = c.id,
+        attempt = n,
+        status,
+        http_status = http,
+        "LIMS delivery attempt"
+    );
+}
+
+/// Sends due deliveries until `shutdown` resolves. Does nothing without `[lims]`; a
+/// destination that cannot be built (bad URL, unset secret) is logged and nothing is sent.
+pub async fn run_forever(engine: Engine, shutdown: impl std::future::Future<Output = ()>) {
+    let Some(lims) = engine.config.lims.clone() else {
+        return;
+    };
+    let client = match lims.destination.client() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("LIMS delivery disabled: {e}");
+            return;
+        }
+    };
+    let mut tick = tokio::time::interval(Duration::from_millis(lims.poll_interval_ms.max(10)));
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = tick.tick() => {}
+        }
+        // A full batch means more may be due: keep going before waiting again.
+        while deliver_due(&engine, &client).await == BATCH as usize {}
+    }
+}

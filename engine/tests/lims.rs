@@ -1,0 +1,585 @@
+//! LIMS delivery against real HTTP servers on 127.0.0.1 that each test starts (axum on
+//! port 0): success, 503 then success, a timeout then success, 4xx dead letter and its
+//! reprocess, retries exhausted, and a run folder that becomes queued documents. Every
+//! test runs on SQLite and on PostgreSQL.
+
+mod common;
+
+use axum::{
+    body::Bytes,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    routing::post,
+    Router,
+};
+use common::{config, fixture, TestDb};
+use engine::{
+    config::{Config, LimsConfig},
+    delivery::lims::LimsClient,
+    pipeline::{lims, Engine},
+    store::{AuditEvent, LimsDeliveryRow},
+};
+use serde_json::{json, Value};
+use std::{
+    path::Path,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+const RUN: &str = "20231108_LH00188_0028_B22F52TLT3";
+
+/// One request as the stand-in LIMS received it.
+#[derive(Clone, Debug)]
+struct Received {
+    headers: HeaderMap,
+    body: Value,
+}
+
+/// What the stand-in answers to its n-th request (0-based): status, body, delay first.
+type Script = Arc<dyn Fn(usize) -> (u16, &'static str, u64) + Send + Sync>;
+
+#[derive(Clone)]
+struct Lims {
+    seen: Arc<Mutex<Vec<Received>>>,
+    script: Script,
+}
+
+async fn receive(
+    State(lims): State<Lims>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
+    let n = {
+        let mut seen = lims.seen.lock().unwrap();
+        let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        seen.push(Received { headers, body });
+        seen.len() - 1
+    };
+    let (status, text, delay_ms) = (lims.script)(n);
+    tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+    (StatusCode::from_u16(status).unwrap(), text.to_string())
+}
+
+/// Starts a stand-in LIMS; returns its URL and what it received.
+async fn start_lims(
+    script: impl Fn(usize) -> (u16, &'static str, u64) + Send + Sync + 'static,
+) -> (String, Arc<Mutex<Vec<Received>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let lims = Lims {
+        seen: Arc::new(Mutex::new(Vec::new())),
+        script: Arc::new(script),
+    };
+    let seen = lims.seen.clone();
+    let app = Router::new()
+        .route("/api/samples", post(receive))
+        .with_state(lims);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://127.0.0.1:{port}/api/samples"), seen)
+}
+
+const PER_SAMPLE: &str = r#"
+[[mappings]]
+name = "sample-registration"
+source = "illumina-run-folder"
+per = "samples[]"
+sample_id = "samples[].sample_id"
+key_extra = ["samples[].lane"]
+fields = [
+  { to = "externalId", from = "samples[].sample_id" },
+  { to = "lane", from = "samples[].lane" },
+  { to = "run.flowcell", from = "flowcell" },
+  { to = "run.instrument", from = "instrument" },
+  { to = "origin", value = "genobridge" },
+]
+"#;
+
+const PER_RUN: &str = r#"
+[[mappings]]
+name = "run-summary"
+source = "illumina-run-folder"
+fields = [
+  { to = "flowcell", from = "flowcell" },
+  { to = "samples", from = "samples[].sample_id" },
+]
+"#;
+
+/// A config whose `[lims]` is `destination` (TOML lines) plus `mappings`.
+fn lims_config(root: &Path, destination: &str, mappings: &str) -> Config {
+    let text = format!("poll_interval_ms = 10\n{mappings}\n[destination]\n{destination}\n");
+    let lims: LimsConfig = toml::from_str(&text).expect("the test's [lims] parses");
+    lims.validate().unwrap();
+    Config {
+        lims: Some(lims),
+        ..config(root, 1)
+    }
+}
+
+fn run_tree() -> Value {
+    let run =
+        engine::formats::illumina::read_run_folder(&fixture(&format!("illumina/{RUN}"))).unwrap();
+    serde_json::to_value(run).unwrap()
+}
+
+/// Queues the fixture run's documents; every mapping must succeed.
+async fn enqueue(engine: &Engine) -> Vec<i64> {
+    let done = lims::enqueue_record(engine, "illumina-run-folder", &run_tree()).await;
+    assert!(done.failed.is_empty(), "{:?}", done.failed);
+    done.ids
+}
+
+/// Sends until nothing is pending, waiting out the (tiny) backoffs; at most `passes`.
+async fn drain(engine: &Engine, client: &LimsClient, passes: usize) -> Vec<LimsDeliveryRow> {
+    for _ in 0..passes {
+        lims::deliver_due(engine, client).await;
+        let rows = engine.store.list_lims(1_000).await.unwrap();
+        if rows.iter().all(|r| r.status != "pending") {
+            return rows;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!(
+        "still pending after {passes} passes: {:?}",
+        engine.store.list_lims(1_000).await.unwrap()
+    );
+}
+
+fn actions(events: &[AuditEvent], action: &str) -> Vec<Value> {
+    events
+        .iter()
+        .filter(|e| e.action == action)
+        .map(|e| serde_json::from_str(&e.detail).unwrap())
+        .collect()
+}
+
+fn key_of(r: &Received) -> String {
+    r.headers["idempotency-key"].to_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn each_sample_and_lane_is_posted_once_with_auth_and_its_key() {
+    std::env::set_var("GB_TEST_LIMS_TOKEN", "t0ken-for-tests");
+    for db in TestDb::both().await {
+        let (url, seen) = start_lims(|_| (201, r#"{"id":"L-1"}"#, 0)).await;
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = lims_config(
+            tmp.path(),
+            &format!(
+                "url = \"{url}\"\nauth = {{ type = \"bearer\", token_env = \"GB_TEST_LIMS_TOKEN\" }}\nheaders = {{ \"X-Lab-Site\" = \"main\" }}"
+            ),
+            PER_SAMPLE,
+        );
+        let engine = Engine::new(db.store.clone(), cfg.clone());
+        let client = cfg.lims.as_ref().unwrap().destination.client().unwrap();
+        let queued = enqueue(&engine).await;
+        assert_eq!(queued.len(), 24 * 8, "{}", db.backend);
+        // A restart maps the run again: every key is already queued, nothing is added.
+        let again = enqueue(&engine).await;
+        assert!(again.is_empty(), "{}", db.backend);
+
+        let rows = drain(&engine, &client, 10).await;
+        assert!(rows
+            .iter()
+            .all(|r| r.status == "delivered" && r.attempts == 1 && r.last_status == Some(201)));
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(
+            seen.len(),
+            24 * 8,
+            "{}: each document exactly once",
+            db.backend
+        );
+        let mut keys: Vec<String> = seen.iter().map(key_of).collect();
+        keys.sort();
+        keys.dedup();
+        assert_eq!(keys.len(), 24 * 8);
+        let first = seen
+            .iter()
+            .find(|r| r.body["externalId"] == "ACC13169A1" && r.body["lane"] == 1)
+            .unwrap();
+        assert_eq!(
+            first.body,
+            json!({ "externalId": "ACC13169A1", "lane": 1, "origin": "genobridge",
+                    "run": { "flowcell": "22F52TLT3", "instrument": "LH00188" } })
+        );
+        assert_eq!(first.headers["authorization"], "Bearer t0ken-for-tests");
+        assert_eq!(first.headers["content-type"], "application/json");
+        assert_eq!(first.headers["x-lab-site"], "main");
+        let row = rows.iter().find(|r| {
+            r.sample_id.as_deref() == Some("ACC13169A1") && key_of(first) == r.idempotency_key
+        });
+        assert!(
+            row.is_some(),
+            "{}: the key sent is the key stored",
+            db.backend
+        );
+        let events = db.store.audit_for("sample", "ACC13169A1").await.unwrap();
+        assert_eq!(actions(&events, "lims.enqueued").len(), 8);
+        assert_eq!(actions(&events, "lims.attempt").len(), 8);
+        assert_eq!(actions(&events, "lims.delivered").len(), 8);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_503_then_success_is_retried_with_the_same_key() {
+    std::env::set_var("GB_TEST_LIMS_PASSWORD", "pa55");
+    for db in TestDb::both().await {
+        let (url, seen) = start_lims(|n| {
+            if n < 2 {
+                (503, "busy", 0)
+            } else {
+                (200, "{}", 0)
+            }
+        })
+        .await;
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = lims_config(
+            tmp.path(),
+            &format!("url = \"{url}\"\nauth = {{ type = \"basic\", username = \"gb\", password_env = \"GB_TEST_LIMS_PASSWORD\" }}\nbackoff_base_ms = 1\nbackoff_max_ms = 5"),
+            PER_RUN,
+        );
+        let engine = Engine::new(db.store.clone(), cfg.clone());
+        let client = cfg.lims.as_ref().unwrap().destination.client().unwrap();
+        enqueue(&engine).await;
+        let rows = drain(&engine, &client, 50).await;
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            (
+                rows[0].status.as_str(),
+                rows[0].attempts,
+                rows[0].last_status
+            ),
+            ("delivered", 3, Some(200))
+        );
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 3, "{}", db.backend);
+        assert!(
+            seen.iter().all(|r| key_of(r) == rows[0].idempotency_key),
+            "{}: one key for every attempt",
+            db.backend
+        );
+        assert!(seen.iter().all(|r| r.body == seen[0].body));
+        assert_eq!(seen[0].body["flowcell"], "22F52TLT3");
+        // base64("gb:pa55")
+        assert_eq!(seen[0].headers["authorization"], "Basic Z2I6cGE1NQ==");
+        let events = db.store.audit_for("run", RUN).await.unwrap();
+        let attempts = actions(&events, "lims.attempt");
+        let summary: Vec<(Value, Value, Value)> = attempts
+            .iter()
+            .map(|d| {
+                (
+                    d["attempt"].clone(),
+                    d["http_status"].clone(),
+                    d["outcome"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (json!(1), json!(503), json!("pending")),
+                (json!(2), json!(503), json!("pending")),
+                (json!(3), json!(200), json!("delivered")),
+            ],
+            "{}",
+            db.backend
+        );
+        assert!(attempts
+            .iter()
+            .all(|d| d["idempotency_key"] == json!(rows[0].idempotency_key)));
+        assert_eq!(
+            attempts[0]["host"],
+            json!(url.trim_start_matches("http://").split('/').next().unwrap())
+        );
+        assert_eq!(actions(&events, "lims.delivered").len(), 1);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_timeout_is_retried_with_the_same_key() {
+    for db in TestDb::both().await {
+        // The first answer comes long after the client's 1 s limit (generous, so a loaded
+        // machine does not time out the second request too).
+        let (url, seen) = start_lims(|n| {
+            if n == 0 {
+                (200, "{}", 5_000)
+            } else {
+                (201, "{}", 0)
+            }
+        })
+        .await;
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = lims_config(
+            tmp.path(),
+            &format!("url = \"{url}\"\ntimeout_ms = 1000\nbackoff_base_ms = 1\nbackoff_max_ms = 5"),
+            PER_RUN,
+        );
+        let engine = Engine::new(db.store.clone(), cfg.clone());
+        let client = cfg.lims.as_ref().unwrap().destination.client().unwrap();
+        enqueue(&engine).await;
+        let rows = drain(&engine, &client, 50).await;
+        assert_eq!(
+            (rows[0].status.as_str(), rows[0].attempts),
+            ("delivered", 2),
+            "{}",
+            db.backend
+        );
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(key_of(&seen[0]), key_of(&seen[1]));
+        let events = db.store.audit_for("run", RUN).await.unwrap();
+        let attempts = actions(&events, "lims.attempt");
+        assert_eq!(attempts[0]["error"], "no answer within 1000 ms");
+        assert_eq!(attempts[0]["http_status"], Value::Null);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_422_is_dead_lettered_at_once_with_its_body_then_reprocessed() {
+    const REFUSAL: &str = r#"{"error":"unknown flowcell","field":"flowcell"}"#;
+    for db in TestDb::both().await {
+        let (url, seen) = start_lims(|n| {
+            if n == 0 {
+                (422, REFUSAL, 0)
+            } else {
+                (201, "{}", 0)
+            }
+        })
+        .await;
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = lims_config(
+            tmp.path(),
+            &format!("url = \"{url}\"\nbackoff_base_ms = 1"),
+            PER_RUN,
+        );
+        let engine = Engine::new(db.store.clone(), cfg.clone());
+        let client = cfg.lims.as_ref().unwrap().destination.client().unwrap();
+        let ids = enqueue(&engine).await;
+        let rows = drain(&engine, &client, 5).await;
+        let row = &rows[0];
+        assert_eq!(
+            (row.status.as_str(), row.attempts, row.last_status),
+            ("dead_letter", 1, Some(422)),
+            "{}",
+            db.backend
+        );
+        assert_eq!(row.response_body.as_deref(), Some(REFUSAL));
+        assert_eq!(
+            row.last_error.as_deref(),
+            Some("HTTP 422 Unprocessable Entity: refused by the LIMS; not retried")
+        );
+        // Nothing is due any more: more passes send nothing.
+        assert_eq!(lims::deliver_due(&engine, &client).await, 0);
+        assert_eq!(
+            seen.lock().unwrap().len(),
+            1,
+            "{}: a 4xx is not retried",
+            db.backend
+        );
+        let events = db.store.audit_for("run", RUN).await.unwrap();
+        let dead = actions(&events, "lims.dead_letter");
+        assert_eq!(dead.len(), 1);
+        assert_eq!(dead[0]["http_status"], 422);
+        assert!(
+            events
+                .iter()
+                .all(|e| !e.detail.contains("unknown flowcell")),
+            "{}: the LIMS's body stays out of the audit log",
+            db.backend
+        );
+
+        // An operator reprocesses it: pending again, sent again under the same key.
+        assert!(db.store.reprocess_lims(ids[0]).await.unwrap());
+        let rows = drain(&engine, &client, 5).await;
+        assert_eq!(
+            (rows[0].status.as_str(), rows[0].attempts),
+            ("delivered", 1)
+        );
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), 2);
+        assert_eq!(key_of(&seen[0]), key_of(&seen[1]));
+        // Only a dead letter can be reprocessed.
+        assert!(!db.store.reprocess_lims(ids[0]).await.unwrap());
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn retries_run_out_into_the_dead_letter_queue() {
+    for db in TestDb::both().await {
+        let big: &'static str = Box::leak("x".repeat(10_000).into_boxed_str());
+        let (url, seen) = start_lims(move |_| (500, big, 0)).await;
+        // A port that was free a moment ago: nothing listens there.
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        // Two destination names, so the same run document gets two keys.
+        for (name, target, expect_error) in [
+            (
+                "busy-lims",
+                url.clone(),
+                "gave up after 3 attempts: HTTP 500 Internal Server Error",
+            ),
+            (
+                "gone-lims",
+                format!("http://127.0.0.1:{closed}/api/samples"),
+                "gave up after 3 attempts: cannot connect",
+            ),
+        ] {
+            let tmp = tempfile::tempdir().unwrap();
+            let cfg = lims_config(
+                tmp.path(),
+                &format!("name = \"{name}\"\nurl = \"{target}\"\nmax_attempts = 3\nbackoff_base_ms = 1\nbackoff_max_ms = 2"),
+                PER_RUN,
+            );
+            let engine = Engine::new(db.store.clone(), cfg.clone());
+            let client = cfg.lims.as_ref().unwrap().destination.client().unwrap();
+            let ids = enqueue(&engine).await;
+            drain(&engine, &client, 50).await;
+            let row = db.store.lims_delivery(ids[0]).await.unwrap().unwrap();
+            assert_eq!(
+                (row.status.as_str(), row.attempts, row.destination.as_str()),
+                ("dead_letter", 3, name),
+                "{}",
+                db.backend
+            );
+            let error = row.last_error.unwrap();
+            assert!(error.starts_with(expect_error), "{}: {error}", db.backend);
+            if name == "busy-lims" {
+                // The 10 kB answer is kept, cut to 4 KiB.
+                let body = row.response_body.unwrap();
+                assert!(
+                    body.starts_with("xxxx") && body.ends_with("(truncated)") && body.len() < 4_200,
+                    "{} bytes",
+                    body.len()
+                );
+            } else {
+                assert_eq!((row.last_status, row.response_body), (None, None));
+            }
+        }
+        assert_eq!(seen.lock().unwrap().len(), 3, "{}", db.backend);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_completed_run_folder_queues_its_documents_and_a_bad_mapping_quarantines_it() {
+    for db in TestDb::both().await {
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = lims_config(tmp.path(), "url = \"http://127.0.0.1:9/none\"", PER_SAMPLE);
+        std::fs::create_dir_all(&cfg.watch.runs_dir).unwrap();
+        copy_dir(
+            &fixture(&format!("illumina/{RUN}")),
+            &cfg.watch.runs_dir.join(RUN),
+        );
+        let engine = Engine::new(db.store.clone(), cfg.clone());
+        engine.scan_once(&mut Default::default()).await;
+        let rows = db.store.list_lims(1_000).await.unwrap();
+        assert_eq!(rows.len(), 24 * 8, "{}", db.backend);
+        assert!(rows.iter().all(|r| r.status == "pending"
+            && r.run_id == RUN
+            && r.source_kind == "illumina-run-folder"));
+        db.cleanup().await;
+    }
+    for db in TestDb::both().await {
+        let tmp = tempfile::tempdir().unwrap();
+        // The per-sample mapping reads a path this tree does not have; the run mapping is fine.
+        let bad = PER_SAMPLE.replace("from = \"flowcell\"", "from = \"run.flowcell_id\"") + PER_RUN;
+        let cfg = lims_config(tmp.path(), "url = \"http://127.0.0.1:9/none\"", &bad);
+        std::fs::create_dir_all(&cfg.watch.runs_dir).unwrap();
+        copy_dir(
+            &fixture(&format!("illumina/{RUN}")),
+            &cfg.watch.runs_dir.join(RUN),
+        );
+        let engine = Engine::new(db.store.clone(), cfg.clone());
+        engine.scan_once(&mut Default::default()).await;
+        assert_eq!(
+            db.store.list_runs().await.unwrap().len(),
+            1,
+            "the run itself is recorded"
+        );
+        let queued = db.store.list_lims(10).await.unwrap();
+        let mappings: Vec<&str> = queued.iter().map(|r| r.mapping.as_str()).collect();
+        assert_eq!(
+            mappings,
+            vec!["run-summary"],
+            "{}: a failing mapping does not stop the others",
+            db.backend
+        );
+        let q = db.store.list_quarantine().await.unwrap();
+        assert_eq!(q.len(), 1, "{}", db.backend);
+        assert_eq!(q[0].kind, "lims-mapping");
+        assert!(q[0].source.ends_with(RUN));
+        assert_eq!(
+            q[0].reason,
+            "mapping \"sample-registration\", field \"run.flowcell\" (source run.flowcell_id): required value is missing"
+        );
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_restart_queues_a_recorded_run_that_has_no_documents_yet() {
+    for db in TestDb::both().await {
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = lims_config(tmp.path(), "url = \"http://127.0.0.1:9/none\"", PER_RUN);
+        std::fs::create_dir_all(&cfg.watch.runs_dir).unwrap();
+        let folder = cfg.watch.runs_dir.join(RUN);
+        copy_dir(&fixture(&format!("illumina/{RUN}")), &folder);
+        // A crash right after the run was recorded, before its documents were queued.
+        let run = engine::formats::illumina::read_run_folder(&folder).unwrap();
+        db.store
+            .insert_run(&run, &folder.display().to_string())
+            .await
+            .unwrap()
+            .unwrap();
+        let engine = Engine::new(db.store.clone(), cfg.clone());
+        engine.scan_once(&mut Default::default()).await;
+        assert_eq!(
+            db.store.list_lims(10).await.unwrap().len(),
+            1,
+            "{}",
+            db.backend
+        );
+        // Another restart, now with a second mapping: the run has documents, so nothing new.
+        let two = format!(
+            "{PER_RUN}{}",
+            PER_RUN.replace("run-summary", "run-summary-2")
+        );
+        let cfg2 = lims_config(tmp.path(), "url = \"http://127.0.0.1:9/none\"", &two);
+        Engine::new(db.store.clone(), cfg2)
+            .scan_once(&mut Default::default())
+            .await;
+        assert_eq!(
+            db.store.list_lims(10).await.unwrap().len(),
+            1,
+            "{}",
+            db.backend
+        );
+        db.cleanup().await;
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn the_repository_config_builds_per_sample_documents() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../genobridge.toml");
+    let cfg = Config::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let lims = cfg.lims.expect("genobridge.toml configures [lims]");
+    assert!(cfg.demo.lims_listener);
+    let docs = lims.mappings[0].apply(&run_tree()).unwrap();
+    assert_eq!(docs.len(), 24 * 8);
+    assert_eq!(docs[0].body["sample"]["external_id"], "ACC13169A1");
+    assert_eq!(docs[0].body["run"]["platform"], "NovaSeq X");
+    assert!(lims.destination.client().is_ok());
+}
