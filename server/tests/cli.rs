@@ -29,7 +29,7 @@ fn parse_prints_the_run_as_json() {
         .arg(fixture("illumina/20231108_LH00188_0028_B22F52TLT3")));
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["run"]["flowcell"], "22F52TLT3");
+    assert_eq!(v["run"]["flowcell_id"], "22F52TLT3");
     assert_eq!(v["run"]["platform"], "NovaSeq X");
     assert_eq!(v["completion"]["state"], "complete");
 }

@@ -133,6 +133,8 @@ pub fn config(root: &Path, port: u16) -> Config {
             vcf_dir: root.join("vcf"),
             poll_interval_ms: 50,
             settle_ms: 0,
+            qc_dir: Some(root.join("qc")),
+            completion: engine::config::default_completion(),
         },
         lri_destination: Some(MllpDestination {
             host: "127.0.0.1".into(),
@@ -144,5 +146,6 @@ pub fn config(root: &Path, port: u16) -> Config {
         order_intake: None,
         selection: Selection::default(),
         demo: DemoConfig::default(),
+        connectors: Default::default(),
     }
 }
