@@ -4,12 +4,14 @@
 //! schemas in `migrations/` keep the column types compatible (TEXT, 64-bit integers).
 
 mod audit;
+mod instruments;
 mod orders;
 mod reports;
 mod runs;
 mod users;
 
 pub use audit::{AuditEvent, AuditVerification, NewAuditEvent};
+pub use instruments::{InstrumentFileRow, NewInstrumentFile};
 pub use orders::Order;
 pub use reports::{MessageRow, NewMessage, NewReport, QuarantineRow, ReportRow};
 pub use runs::RunRow;
