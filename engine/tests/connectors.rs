@@ -117,7 +117,10 @@ fn novaseq_6000_run_folders_read_rfid_lots() {
     // This run was delivered without a SampleSheet.csv: no samples, not an error.
     let t = parse(&fixture("illumina/190927_A00689_0069_BHLYWYDSXX")).tree;
     assert_eq!(one(&t, "run.flowcell_id"), "HLYWYDSXX");
-    assert_eq!(lookup(&t, "parameters.consumables[].lot_number")[0], "20363963");
+    assert_eq!(
+        lookup(&t, "parameters.consumables[].lot_number")[0],
+        "20363963"
+    );
     assert_eq!(t["samples"], json!([]));
 }
 
