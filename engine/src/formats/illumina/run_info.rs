@@ -33,7 +33,10 @@ pub fn parse_run_info_bytes(path: &Path, bytes: &[u8]) -> Result<RunInfo, Format
 }
 
 pub fn parse_run_info(path: &Path, text: &str) -> Result<RunInfo, FormatError> {
-    let root = xml::parse(path, text)?;
+    let root = xml::parse(path, text).map_err(|mut e| {
+        e.reason = format!("not a valid RunInfo.xml: {}", e.reason);
+        e
+    })?;
     let bad = |e: &xml::Element, reason: String| {
         FormatError::new(
             path,
