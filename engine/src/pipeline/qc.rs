@@ -13,9 +13,19 @@ use std::{path::Path, time::Duration};
 /// What became of one QC file.
 #[derive(Debug, PartialEq, Eq)]
 pub enum QcOutcome {
-    Recorded { id: i64, connector: String },
+    Recorded {
+        id: i64,
+        connector: String,
+    },
     AlreadyKnown,
-    Quarantined { reason: String },
+    Quarantined {
+        reason: String,
+    },
+    /// Not taken this time (file unreadable, database unavailable): tried again on the
+    /// next scan.
+    Retry {
+        reason: String,
+    },
 }
 
 pub async fn scan(engine: &Engine, state: &mut ScanState) {
@@ -43,8 +53,8 @@ pub async fn scan(engine: &Engine, state: &mut ScanState) {
         if !state.settled(&path, settle) {
             continue;
         }
-        process_qc_file(engine, &registry, &path).await;
-        if let Some(s) = stamp {
+        let outcome = process_qc_file(engine, &registry, &path).await;
+        if let (Some(s), false) = (stamp, matches!(outcome, QcOutcome::Retry { .. })) {
             state.qc_done.insert(path, s);
         }
     }
@@ -65,9 +75,10 @@ pub async fn process_qc_file(engine: &Engine, registry: &Registry, path: &Path) 
     let sha = match super::sha256_file(path) {
         Ok(s) => s,
         Err(e) => {
-            return QcOutcome::Quarantined {
+            tracing::warn!(file = %shown, error = %e, "QC file unreadable; will retry");
+            return QcOutcome::Retry {
                 reason: format!("cannot read: {e}"),
-            }
+            };
         }
     };
     if store
@@ -116,8 +127,8 @@ pub async fn process_qc_file(engine: &Engine, registry: &Registry, path: &Path) 
                 Ok(Some(id)) => id,
                 Ok(None) => return QcOutcome::AlreadyKnown,
                 Err(e) => {
-                    tracing::error!(file = %shown, error = %e, "recording a QC file failed");
-                    return QcOutcome::Quarantined {
+                    tracing::error!(file = %shown, error = %e, "recording a QC file failed; will retry");
+                    return QcOutcome::Retry {
                         reason: e.to_string(),
                     };
                 }
