@@ -36,7 +36,7 @@ pub fn read(
         .delimiter(delimiter)
         .flexible(true)
         .has_headers(false)
-        .from_reader(text[offset..].as_bytes());
+        .from_reader(&text.as_bytes()[offset..]);
     let mut headers: Option<Vec<String>> = None;
     let mut rows = Vec::new();
     for rec in rdr.records() {

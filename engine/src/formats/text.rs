@@ -62,7 +62,7 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<String, FormatError> {
 }
 
 fn utf16(path: &Path, b: &[u8], unit: fn([u8; 2]) -> u16) -> Result<String, FormatError> {
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return Err(FormatError::new(
             path,
             None,

@@ -77,6 +77,9 @@ pub fn parse_sample_sheet(path: &Path, text: &str) -> Result<Vec<SampleEntry>, F
     Ok(parse_sheet(path, text)?.samples)
 }
 
+/// A data row: its 1-based file line and its fields by snake-cased header.
+type Row = (usize, Map<String, Value>);
+
 /// A section: its name and the 0-based index of its `[Name]` line.
 struct Span<'a> {
     name: &'a str,
@@ -235,11 +238,7 @@ fn key_values(section: &str, body: &[&str]) -> Value {
 
 /// A data section's rows as objects keyed by snake-cased header, each with its 1-based
 /// file line. `start` is the 0-based index of the `[Section]` line.
-fn data_rows(
-    path: &Path,
-    body: &[&str],
-    start: usize,
-) -> Result<Vec<(usize, Map<String, Value>)>, FormatError> {
+fn data_rows(path: &Path, body: &[&str], start: usize) -> Result<Vec<Row>, FormatError> {
     let joined = body.join("\n");
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
