@@ -51,6 +51,7 @@ fn copy_run(rel: &str, dst: &Path) {
 #[test]
 fn novaseq_x_run_folder_tree() {
     let p = parse(&fixture("illumina/20231108_LH00188_0028_B22F52TLT3"));
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
     let t = &p.tree;
     assert_eq!(t["format"], "illumina-run-folder");
     assert_eq!(one(t, "run.flowcell_id"), "22F52TLT3");
@@ -114,8 +115,14 @@ fn novaseq_6000_run_folders_read_rfid_lots() {
     );
     assert_eq!(lookup(&t, "samples[]").len(), 80);
     assert_eq!(one(&t, "completion.state"), "complete");
-    // This run was delivered without a SampleSheet.csv: no samples, not an error.
-    let t = parse(&fixture("illumina/190927_A00689_0069_BHLYWYDSXX")).tree;
+    // This run was delivered without a SampleSheet.csv: no samples, a warning, not an error.
+    let p = parse(&fixture("illumina/190927_A00689_0069_BHLYWYDSXX"));
+    assert!(
+        p.warnings.len() == 1 && p.warnings[0].contains("no SampleSheet.csv"),
+        "{:?}",
+        p.warnings
+    );
+    let t = p.tree;
     assert_eq!(one(&t, "run.flowcell_id"), "HLYWYDSXX");
     assert_eq!(
         lookup(&t, "parameters.consumables[].lot_number")[0],

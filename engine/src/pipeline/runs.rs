@@ -101,10 +101,10 @@ async fn record(engine: &Engine, dir: &Path) {
     let store = &engine.store;
     let folder = dir.display().to_string();
     match read_run(dir, &engine.config.watch.completion) {
-        Ok((run, _)) => match store.insert_run(&run, &folder).await {
+        Ok((run, parsed)) => match store.insert_run(&run, &folder).await {
             Ok(Some(_)) => {
                 tracing::info!(run_id = %run.run_id, samples = run.samples.len(), "run recorded");
-                let detail = json!({ "flowcell": run.flowcell, "instrument": run.instrument, "platform": run.platform, "samples": run.samples.len() });
+                let detail = json!({ "flowcell": run.flowcell, "instrument": run.instrument, "platform": run.platform, "samples": run.samples.len(), "warnings": parsed.warnings });
                 let _ = store
                     .append_audit(NewAuditEvent::system(
                         "run.completed",

@@ -59,11 +59,15 @@ pub fn read_run(
     dir: &Path,
     rules: &[CompletionRule],
 ) -> Result<(IlluminaRun, Parsed), FormatError> {
+    let mut warnings = Vec::new();
     let info_path = dir.join("RunInfo.xml");
     let info = parse_run_info_bytes(&info_path, &text::read_bytes(&info_path)?)?;
     let parameters = match super::run_parameters_file(dir) {
         Some(p) => parse_run_parameters_bytes(&p, &text::read_bytes(&p)?)?,
-        None => Value::Null,
+        None => {
+            warnings.push(format!("{}: no RunParameters.xml", dir.display()));
+            Value::Null
+        }
     };
     let instrument_type = parameters.get("instrument_type").and_then(Value::as_str);
     let platform = platform_of(&info.instrument, instrument_type);
@@ -81,6 +85,10 @@ pub fn read_run(
         let (t, s) = sheet.tree();
         (t, s, sheet.samples)
     } else {
+        warnings.push(format!(
+            "{}: no SampleSheet.csv: the run has no samples",
+            dir.display()
+        ));
         (Value::Null, json!([]), Vec::new())
     };
     let tree = json!({
@@ -111,13 +119,7 @@ pub fn read_run(
         samples: entries,
         record: tree.clone(),
     };
-    Ok((
-        run,
-        Parsed {
-            tree,
-            warnings: Vec::new(),
-        },
-    ))
+    Ok((run, Parsed { tree, warnings }))
 }
 
 /// A lone SampleSheet.csv (v1, v2 or bcl2fastq): `sample_sheet.*` and `samples[]`.
