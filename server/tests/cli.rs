@@ -176,3 +176,35 @@ fn parse_bad_encoding_names_file_and_line() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn parse_uses_delimited_formats_from_the_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("lab.toml");
+    std::fs::write(
+        &cfg,
+        r#"
+[watch]
+runs_dir = "runs"
+vcf_dir = "vcf"
+
+[[connectors.delimited]]
+name = "plate-reader"
+file_glob = "*.plate.csv"
+records = "wells"
+required_columns = ["Well"]
+columns = [
+  { header = "Well", key = "well" },
+  { header = "OD600", key = "od600", type = "number" },
+]
+"#,
+    )
+    .unwrap();
+    let data = tmp.path().join("run1.plate.csv");
+    std::fs::write(&data, "Well,OD600\nA1,0.412\nA2,0.398\n").unwrap();
+    let (code, out, err) = run(bin().args(["parse", "--config"]).arg(&cfg).arg(&data));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["format"], "plate-reader");
+    assert_eq!(v["wells"][1]["od600"], 0.398);
+}
