@@ -709,3 +709,35 @@ fn unknown_files_and_formats_are_named() {
         "{e}"
     );
 }
+
+#[test]
+fn v2_sheet_keeps_other_application_sections() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("SampleSheet.csv");
+    std::fs::write(&p, "[Header]\nFileFormatVersion,2\n[BCLConvert_Settings]\nSoftwareVersion,4.1.7\n[BCLConvert_Data]\nSample_ID,Index\nS1,AAAA\nS2,CCCC\n[DragenGermline_Settings]\nSoftwareVersion,4.2.4\n[DragenGermline_Data]\nSample_ID,ReferenceGenomeDir\nS1,hg38\n[Cloud_Data]\nSample_ID,ProjectName\nS1,Panel-7\n").unwrap();
+    let t = parse(&p).tree;
+    assert_eq!(
+        one(
+            &t,
+            "sample_sheet.sections.DragenGermline_Settings.SoftwareVersion"
+        ),
+        "4.2.4"
+    );
+    assert_eq!(
+        one(
+            &t,
+            "sample_sheet.sections.DragenGermline_Data[].reference_genome_dir"
+        ),
+        "hg38"
+    );
+    assert_eq!(
+        one(&t, "sample_sheet.sections.Cloud_Data[].project_name"),
+        "Panel-7"
+    );
+    assert!(lookup(&t, "sample_sheet.sections.BCLConvert_Data").is_empty());
+    assert_eq!(
+        lookup(&t, "samples[].sample_id"),
+        [&json!("S1"), &json!("S2")]
+    );
+    assert_eq!(lookup(&t, "samples[].lane"), [&Value::Null, &Value::Null]);
+}

@@ -30,7 +30,8 @@ pub struct SampleSheet {
     pub samples: Vec<SampleEntry>,
     /// Each sample's other columns (snake-cased), parallel to `samples`.
     pub sample_columns: Vec<Map<String, Value>>,
-    /// Section name → object (key/value sections) or array of row objects (data sections).
+    /// Section name → object (key/value sections) or array of row objects (data sections);
+    /// the record tree leaves out the samples' section, which is `samples[]`.
     pub sections: Map<String, Value>,
 }
 
@@ -50,10 +51,13 @@ impl SampleSheet {
                 Value::Object(m)
             })
             .collect();
+        // The samples' own section is `samples[]`; the others stay as written.
+        let mut sections = self.sections.clone();
+        sections.remove(&self.samples_section);
         let sheet = json!({
             "version": self.version,
             "samples_section": self.samples_section,
-            "sections": self.sections,
+            "sections": sections,
         });
         (sheet, Value::Array(samples))
     }
