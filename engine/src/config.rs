@@ -2,6 +2,7 @@
 
 use crate::{
     delivery::{lims::LimsDestination, MllpDestination},
+    formats::delimited::DelimitedConfig,
     mapping::Mapping,
     report::Selection,
 };
@@ -40,6 +41,54 @@ pub struct Config {
     /// Demo data and a stand-in EHR, for `serve --demo` only.
     #[serde(default)]
     pub demo: DemoConfig,
+    /// Instrument formats added by configuration (see README, "Adding an instrument by
+    /// configuration").
+    #[serde(default)]
+    pub connectors: ConnectorsConfig,
+}
+
+/// Connectors defined in the configuration file instead of code.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorsConfig {
+    /// `[[connectors.delimited]]`: CSV/TSV exports read by header name.
+    #[serde(default)]
+    pub delimited: Vec<DelimitedConfig>,
+}
+
+/// When a run folder of one platform counts as complete: `[[watch.completion]]`.
+/// Whatever the rule, a RunCompletionStatus.xml that names a failure (`RunErrored`,
+/// `RunStopped`, …) makes the run failed, never complete.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CompletionRule {
+    /// The platform as GenoBridge names it (`NovaSeq X`, `NovaSeq 6000`, `HiSeq X`,
+    /// `NextSeq 2000`, `MiSeq`, …; case-insensitive), or `*` for any platform without a
+    /// rule of its own.
+    pub platform: String,
+    /// Files that must all exist in the run folder, e.g. `CopyComplete.txt`.
+    /// RTAComplete.txt only says base calling stopped, not that the copy finished.
+    pub required_files: Vec<String>,
+    /// RunCompletionStatus.xml must exist and say `RunCompleted` (instruments that write
+    /// one: NovaSeq X, NextSeq 2000).
+    #[serde(default)]
+    pub require_run_completed: bool,
+}
+
+/// NovaSeq X: CopyComplete.txt and RunCompletionStatus.xml saying RunCompleted. Every
+/// other platform: CopyComplete.txt. All need RunInfo.xml.
+pub fn default_completion() -> Vec<CompletionRule> {
+    let rule = |platform: &str, require_run_completed| CompletionRule {
+        platform: platform.into(),
+        required_files: vec!["RunInfo.xml".into(), "CopyComplete.txt".into()],
+        require_run_completed,
+    };
+    vec![
+        rule("NovaSeq X", true),
+        rule("NovaSeq 6000", false),
+        rule("HiSeq X", false),
+        rule("*", false),
+    ]
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -57,6 +106,16 @@ pub struct WatchConfig {
     /// still being copied is never taken half-written.
     #[serde(default = "default_settle_ms")]
     pub settle_ms: u64,
+    /// QC instrument exports (QuantStudio, TapeStation, Fragment Analyzer, Qubit, and the
+    /// `[[connectors.delimited]]` formats): each settled file is parsed by the connector
+    /// that recognises it and recorded once per path and content (SHA-256).
+    #[serde(default)]
+    pub qc_dir: Option<PathBuf>,
+    /// Completion rules by platform, `[[watch.completion]]`. Giving any replaces the
+    /// defaults (see `default_completion`); a platform with no rule and no `*` rule
+    /// falls back to the defaults.
+    #[serde(default = "default_completion")]
+    pub completion: Vec<CompletionRule>,
     /// Where a VCF's file name carries the order's accession: a regular expression with a
     /// named group `accession`. A report is linked to the order whose accession and sample
     /// both match; a file whose name has no accession waits in `needs_order`. The default

@@ -1,11 +1,24 @@
 //! Instrument and pipeline file formats. Each format is one module with a small reader;
-//! `detect` picks one for `genobridge parse`.
+//! instrument formats sit behind the `Connector` trait and are found by name or by
+//! sniffing through `connector::Registry` (what `genobridge parse` uses).
 
 pub mod bed;
+pub mod connector;
+pub mod delimited;
+pub mod fragment_analyzer;
 pub mod hgnc;
 pub mod illumina;
 pub mod medications;
+pub mod quantstudio;
+pub mod qubit;
+pub mod record;
+mod table;
+pub mod tapestation;
+pub mod text;
 pub mod vcf;
+pub mod xml;
+
+pub use connector::{Connector, Parsed, Registry};
 
 use std::path::{Path, PathBuf};
 
@@ -78,34 +91,36 @@ pub fn detect(path: &Path) -> Result<Detected, FormatError> {
     ))
 }
 
-/// Parses any supported input into a JSON record tree (for `genobridge parse`).
+/// Parses any supported input into a JSON record tree (for `genobridge parse`), with the
+/// built-in connectors only.
 pub fn parse_to_json(path: &Path) -> Result<serde_json::Value, FormatError> {
-    match detect(path)? {
-        Detected::IlluminaRunFolder => {
-            let run = illumina::read_run_folder(path)?;
-            let completion = illumina::completion(path);
-            Ok(
-                serde_json::json!({ "format": "illumina-run-folder", "completion": completion, "run": run }),
-            )
-        }
-        Detected::Vcf => {
-            let summary = vcf::summarize(path)?;
-            Ok(serde_json::json!({ "format": "vcf", "vcf": summary }))
-        }
+    Registry::builtin().parse(path, None).map(|p| p.tree)
+}
+
+/// A VCF's summary (`vcf.*`), so `genobridge parse` covers pipeline output too.
+pub struct VcfConnector;
+
+impl Connector for VcfConnector {
+    fn name(&self) -> &str {
+        "vcf"
+    }
+    fn sniff(&self, path: &Path) -> bool {
+        matches!(detect(path), Ok(Detected::Vcf))
+    }
+    fn parse(&self, path: &Path) -> Result<Parsed, FormatError> {
+        let summary = vcf::summarize(path)?;
+        Ok(Parsed {
+            tree: serde_json::json!({ "vcf": summary }),
+            warnings: Vec::new(),
+        })
     }
 }
 
 /// Reads a whole small text file (XML, CSV), naming the file and the reason on failure.
 pub fn read_text(path: &Path) -> Result<String, FormatError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| FormatError::new(path, None, format!("cannot read: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
-        FormatError::new(
-            path,
-            Some(format!("line {line}")),
-            "not valid UTF-8 (wrong encoding?)",
-        )
-    })
+    let bytes = text::read_bytes(path)?;
+    if bytes.is_empty() {
+        return Ok(String::new());
+    }
+    text::decode(path, &bytes)
 }

@@ -4,14 +4,18 @@
 mod deliver;
 mod intake;
 pub mod lims;
+mod qc;
+mod quarantine;
 mod runs;
 mod vcfs;
 mod watch;
 
 pub use deliver::deliver_message;
 pub use intake::{handle_order, serve_orders};
+pub use qc::{process_qc_file, QcOutcome};
+pub use quarantine::quarantine_input;
 pub use vcfs::{process_vcf, VcfOutcome};
-pub use watch::run_forever;
+pub use watch::{run_forever, ScanState};
 
 use crate::{config::Config, store::Store};
 
@@ -27,9 +31,19 @@ impl Engine {
         Engine { store, config }
     }
 
-    /// One pass over both watched folders.
+    /// One pass over the watched folders.
     pub async fn scan_once(&self, state: &mut watch::ScanState) {
         runs::scan(self, state).await;
+        qc::scan(self, state).await;
         vcfs::scan(self, state).await;
     }
+}
+
+/// SHA-256 of a file's bytes, hex.
+fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h)?;
+    Ok(hex::encode(h.finalize()))
 }

@@ -4,6 +4,7 @@
 //! schemas in `migrations/` keep the column types compatible (TEXT, 64-bit integers).
 
 mod audit;
+mod instruments;
 mod lims;
 mod orders;
 mod reports;
@@ -11,6 +12,7 @@ mod runs;
 mod users;
 
 pub use audit::{AuditEvent, AuditVerification, NewAuditEvent};
+pub use instruments::{InstrumentFileRow, NewInstrumentFile};
 pub use lims::{now_ms, ClaimedLims, LimsAttempt, LimsDeliveryRow, NewLimsDelivery};
 pub use orders::Order;
 pub use reports::{MessageRow, NewMessage, NewReport, QuarantineRow, ReportRow};

@@ -36,8 +36,22 @@ enum Command {
         #[arg(long)]
         demo: bool,
     },
-    /// Detect a file's format and print the parsed record as JSON.
-    Parse { path: PathBuf },
+    /// Detect a file's format and print its record tree as JSON (warnings on stderr).
+    Parse {
+        /// An instrument export, a run folder, a sample sheet or a VCF.
+        path: PathBuf,
+        /// Print the tree's fields (path, type, example) instead of the tree.
+        #[arg(long)]
+        schema: bool,
+        /// Use this connector instead of detecting one (e.g. `quantstudio`, or a
+        /// `[[connectors.delimited]]` name).
+        #[arg(long)]
+        format: Option<String>,
+        /// Configuration with `[[connectors.delimited]]` formats and completion rules
+        /// (default: genobridge.toml when it exists).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     /// Convert a VCF to an HL7 v2 LRI ORU^R01 or a FHIR Bundle and print it.
     Convert {
         #[arg(long = "to", value_enum)]
@@ -145,14 +159,12 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
             out_dir,
             path,
         } => crate::bench::convert_once(&path, assembly, &out_dir).map(|_| 0),
-        Command::Parse { path } => {
-            let json = formats::parse_to_json(&path).map_err(|e| e.to_string())?;
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json).unwrap_or_default()
-            );
-            Ok(0)
-        }
+        Command::Parse {
+            path,
+            schema,
+            format,
+            config,
+        } => parse(&path, schema, format.as_deref(), config),
         Command::Convert {
             to,
             order,
@@ -195,6 +207,34 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
             }
         }
     }
+}
+
+/// `genobridge parse`: the connectors of the configuration (when there is one) and the
+/// built-in ones.
+fn parse(
+    path: &std::path::Path,
+    schema: bool,
+    format: Option<&str>,
+    config: Option<PathBuf>,
+) -> Result<i32, String> {
+    let registry = match config {
+        Some(c) => formats::Registry::for_config(&load_config(&c)?),
+        None => match load_config(std::path::Path::new("genobridge.toml")) {
+            Ok(cfg) => formats::Registry::for_config(&cfg),
+            Err(_) => formats::Registry::builtin(),
+        },
+    };
+    let parsed = registry.parse(path, format).map_err(|e| e.to_string())?;
+    for w in &parsed.warnings {
+        eprintln!("warning: {w}");
+    }
+    let out = if schema {
+        serde_json::to_value(formats::record::schema(&parsed.tree)).unwrap_or_default()
+    } else {
+        parsed.tree
+    };
+    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
+    Ok(0)
 }
 
 fn convert(

@@ -136,7 +136,10 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
         .clone()
         .load()
         .map_err(|e| format!("[selection]: {e}"))?;
-    for dir in [&cfg.data_dir, &cfg.watch.runs_dir, &cfg.watch.vcf_dir] {
+    for dir in [&cfg.data_dir, &cfg.watch.runs_dir, &cfg.watch.vcf_dir]
+        .into_iter()
+        .chain(cfg.watch.qc_dir.as_ref())
+    {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
     let store = Store::open(&cfg.database_url)

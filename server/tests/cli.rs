@@ -29,7 +29,7 @@ fn parse_prints_the_run_as_json() {
         .arg(fixture("illumina/20231108_LH00188_0028_B22F52TLT3")));
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["run"]["flowcell"], "22F52TLT3");
+    assert_eq!(v["run"]["flowcell_id"], "22F52TLT3");
     assert_eq!(v["run"]["platform"], "NovaSeq X");
     assert_eq!(v["completion"]["state"], "complete");
 }
@@ -120,4 +120,91 @@ fn audit_verify_exits_one_naming_the_broken_event() {
     let (code, out, _) = run(bin().args(["audit", "verify", "--database-url", &url]));
     assert_eq!(code, 1);
     assert!(out.contains("broken at event 2"), "{out}");
+}
+
+#[test]
+fn parse_covers_qc_exports_with_schema_and_forced_format() {
+    let (code, out, err) = run(bin()
+        .arg("parse")
+        .arg(fixture("qc/quantstudio/appbio_quantstudio_example01.txt")));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["format"], "quantstudio");
+    assert_eq!(v["wells"][0]["ct"], 18.717);
+    let (code, out, _) = run(bin().args(["parse", "--schema"]).arg(fixture(
+        "qc/tapestation/agilent_tapestation_analysis_example_01.xml",
+    )));
+    assert_eq!(code, 0);
+    let fields: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let rin = fields
+        .iter()
+        .find(|f| f["path"] == "samples[].rin")
+        .unwrap();
+    assert_eq!(
+        (&rin["ty"], &rin["example"]),
+        (&"number".into(), &8.6.into())
+    );
+    // Warnings go to stderr; the tree still prints.
+    let (code, out, err) = run(bin()
+        .args(["parse", "--format", "quantstudio"])
+        .arg(fixture(
+            "qc/quantstudio/appbio_quantstudio_minimal_missing_results.txt",
+        )));
+    assert_eq!(code, 0);
+    assert!(
+        err.contains("warning:") && err.contains("well 2 (A2)"),
+        "{err}"
+    );
+    assert!(out.contains("wells_without_results"));
+}
+
+#[test]
+fn parse_bad_encoding_names_file_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("latin1.csv");
+    std::fs::write(
+        &p,
+        b"Run ID,Assay Name,Qubit tube conc.\n2023-12-12,dsDNA,5 \xB5g\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(bin().args(["parse", "--format", "qubit"]).arg(&p));
+    assert_ne!(code, 0);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("latin1.csv") && err.contains("line 2") && err.contains("not UTF-8"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn parse_uses_delimited_formats_from_the_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("lab.toml");
+    std::fs::write(
+        &cfg,
+        r#"
+[watch]
+runs_dir = "runs"
+vcf_dir = "vcf"
+
+[[connectors.delimited]]
+name = "plate-reader"
+file_glob = "*.plate.csv"
+records = "wells"
+required_columns = ["Well"]
+columns = [
+  { header = "Well", key = "well" },
+  { header = "OD600", key = "od600", type = "number" },
+]
+"#,
+    )
+    .unwrap();
+    let data = tmp.path().join("run1.plate.csv");
+    std::fs::write(&data, "Well,OD600\nA1,0.412\nA2,0.398\n").unwrap();
+    let (code, out, err) = run(bin().args(["parse", "--config"]).arg(&cfg).arg(&data));
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["format"], "plate-reader");
+    assert_eq!(v["wells"][1]["od600"], 0.398);
 }

@@ -2,12 +2,20 @@
 //! SampleSheet.csv, and the rule that says when a run is complete.
 
 mod completion;
+mod completion_status;
+pub mod connector;
 mod run_info;
+mod run_parameters;
 mod sample_sheet;
 
-pub use completion::{completion, Completion};
-pub use run_info::{read_run_info, RunInfo};
-pub use sample_sheet::{read_sample_sheet, SampleEntry};
+pub use completion::{completion, completion_with, Completion};
+pub use completion_status::{parse_completion_status, parse_completion_status_bytes};
+pub use run_info::{parse_run_info, parse_run_info_bytes, read_run_info, RunInfo};
+pub use run_parameters::{parse_run_parameters, parse_run_parameters_bytes};
+pub use sample_sheet::{
+    parse_sample_sheet, parse_sheet, parse_sheet_bytes, read_sample_sheet, read_sheet, SampleEntry,
+    SampleSheet,
+};
 
 use super::FormatError;
 use serde::{Deserialize, Serialize};
@@ -26,6 +34,10 @@ pub struct IlluminaRun {
     pub lanes: Option<u32>,
     pub reads: Vec<run_info::Read>,
     pub samples: Vec<SampleEntry>,
+    /// The whole record tree (`run.*`, `parameters.*`, `completion.*`, `sample_sheet.*`,
+    /// `samples[]`), which the mapping layer reads; null when read by `read_run_folder`.
+    #[serde(default)]
+    pub record: serde_json::Value,
 }
 
 pub fn looks_like_run_folder(dir: &Path) -> bool {
@@ -63,7 +75,7 @@ pub fn platform_of(instrument: &str, instrument_type: Option<&str>) -> String {
 }
 
 /// The InstrumentType element, where RunParameters.xml has one (NovaSeq X does).
-fn instrument_type(dir: &Path) -> Option<String> {
+pub(crate) fn instrument_type(dir: &Path) -> Option<String> {
     let path = ["RunParameters.xml", "runParameters.xml"]
         .iter()
         .map(|f| dir.join(f))
@@ -90,6 +102,14 @@ pub(crate) fn element_text(xml: &str, tag: &str) -> Option<String> {
     }
 }
 
+/// The RunParameters file, whichever case the instrument wrote it in.
+pub fn run_parameters_file(dir: &Path) -> Option<std::path::PathBuf> {
+    ["RunParameters.xml", "runParameters.xml"]
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file())
+}
+
 /// Reads a run folder's metadata. The sample sheet is optional (some runs have none yet).
 pub fn read_run_folder(dir: &Path) -> Result<IlluminaRun, FormatError> {
     let info = read_run_info(&dir.join("RunInfo.xml"))?;
@@ -110,5 +130,6 @@ pub fn read_run_folder(dir: &Path) -> Result<IlluminaRun, FormatError> {
         lanes: info.lanes,
         reads: info.reads,
         samples,
+        record: serde_json::Value::Null,
     })
 }

@@ -1,12 +1,16 @@
 //! Run folders: record each completed run exactly once (the database's unique run id
-//! is the guard, so restarts and extra nodes cannot record it twice).
+//! is the guard, so restarts and extra nodes cannot record it twice). Failed runs and
+//! unreadable folders are kept in `instrument_files` by folder and metadata hash, so they
+//! too are audited or quarantined once.
 
-use super::{watch::ScanState, Engine};
+use super::{quarantine::quarantine_input, watch::ScanState, Engine};
 use crate::{
-    formats::illumina::{self, Completion},
-    store::NewAuditEvent,
+    formats::illumina::{self, connector::read_run, Completion},
+    store::{NewAuditEvent, NewInstrumentFile},
 };
 use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::path::Path;
 
 pub async fn scan(engine: &Engine, state: &mut ScanState) {
     let Ok(entries) = std::fs::read_dir(&engine.config.watch.runs_dir) else {
@@ -22,22 +26,10 @@ pub async fn scan(engine: &Engine, state: &mut ScanState) {
         if state.done.contains(&dir) {
             continue;
         }
-        match illumina::completion(&dir) {
+        match illumina::completion_with(&dir, &engine.config.watch.completion) {
             Completion::InProgress { .. } => continue,
             Completion::Failed { status } => {
-                let name = dir
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let _ = engine
-                    .store
-                    .append_audit(NewAuditEvent::system(
-                        "run.failed",
-                        "run",
-                        &name,
-                        json!({ "status": status }),
-                    ))
-                    .await;
+                failed(engine, &dir, &status).await;
                 state.done.insert(dir);
             }
             Completion::Complete => {
@@ -48,14 +40,71 @@ pub async fn scan(engine: &Engine, state: &mut ScanState) {
     }
 }
 
-async fn record(engine: &Engine, dir: &std::path::Path) {
+/// SHA-256 over the folder's metadata files (names and bytes): what was read.
+fn metadata_sha(dir: &Path) -> String {
+    let mut h = Sha256::new();
+    for f in [
+        "RunInfo.xml",
+        "RunParameters.xml",
+        "runParameters.xml",
+        "RunCompletionStatus.xml",
+        "SampleSheet.csv",
+    ] {
+        if let Ok(bytes) = std::fs::read(dir.join(f)) {
+            h.update(f.as_bytes());
+            h.update(&bytes);
+        }
+    }
+    hex::encode(h.finalize())
+}
+
+/// Claims the folder in `instrument_files`; false when it was handled before.
+async fn claim(engine: &Engine, dir: &Path, status: &str) -> Option<i64> {
+    let new = NewInstrumentFile {
+        path: dir.display().to_string(),
+        sha256: metadata_sha(dir),
+        connector: "illumina-run-folder".into(),
+        status: status.into(),
+        record_json: None,
+        warnings_json: "[]".into(),
+        quarantine_id: None,
+    };
+    engine
+        .store
+        .claim_instrument_file(&new)
+        .await
+        .ok()
+        .flatten()
+}
+
+async fn failed(engine: &Engine, dir: &Path, status: &str) {
+    if claim(engine, dir, "failed").await.is_none() {
+        return;
+    }
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    tracing::warn!(run = %name, status, "run failed or stopped on the instrument");
+    let _ = engine
+        .store
+        .append_audit(NewAuditEvent::system(
+            "run.failed",
+            "run",
+            &name,
+            json!({ "status": status }),
+        ))
+        .await;
+}
+
+async fn record(engine: &Engine, dir: &Path) {
     let store = &engine.store;
     let folder = dir.display().to_string();
-    match illumina::read_run_folder(dir) {
-        Ok(run) => match store.insert_run(&run, &folder).await {
+    match read_run(dir, &engine.config.watch.completion) {
+        Ok((run, parsed)) => match store.insert_run(&run, &folder).await {
             Ok(Some(_)) => {
                 tracing::info!(run_id = %run.run_id, samples = run.samples.len(), "run recorded");
-                let detail = json!({ "flowcell": run.flowcell, "instrument": run.instrument, "platform": run.platform, "samples": run.samples.len() });
+                let detail = json!({ "flowcell": run.flowcell, "instrument": run.instrument, "platform": run.platform, "samples": run.samples.len(), "warnings": parsed.warnings });
                 let _ = store
                     .append_audit(NewAuditEvent::system(
                         "run.completed",
@@ -86,18 +135,14 @@ async fn record(engine: &Engine, dir: &std::path::Path) {
             Err(e) => tracing::error!(error = %e, "recording a run failed"),
         },
         Err(e) => {
-            tracing::warn!(folder = %folder, error = %e, "run folder quarantined");
-            let _ = store
-                .quarantine(&folder, "illumina-run-folder", &e.to_string())
-                .await;
-            let _ = store
-                .append_audit(NewAuditEvent::system(
-                    "input.quarantined",
-                    "file",
-                    &folder,
-                    json!({ "reason": e.to_string() }),
-                ))
-                .await;
+            let Some(id) = claim(engine, dir, "quarantined").await else {
+                return;
+            };
+            if let Some(q) =
+                quarantine_input(engine, dir, "illumina-run-folder", &e.to_string()).await
+            {
+                let _ = store.set_instrument_file_quarantine(id, q).await;
+            }
         }
     }
 }

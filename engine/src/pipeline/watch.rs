@@ -16,6 +16,9 @@ pub struct ScanState {
     pub(super) sizes: HashMap<PathBuf, (u64, Option<SystemTime>, Instant)>,
     /// Inputs finished with (recorded, reported or quarantined) in this process.
     pub(super) done: HashSet<PathBuf>,
+    /// QC files finished with, by the size and mtime they had: a file rewritten in place
+    /// is looked at again (and recorded again only if its content changed).
+    pub(super) qc_done: HashMap<PathBuf, (u64, Option<SystemTime>)>,
 }
 
 impl ScanState {
@@ -66,7 +69,11 @@ fn start_notify(
         let _ = tx.try_send(());
     })
     .ok()?;
-    for dir in [&engine.config.watch.runs_dir, &engine.config.watch.vcf_dir] {
+    let w_cfg = &engine.config.watch;
+    for dir in [&w_cfg.runs_dir, &w_cfg.vcf_dir]
+        .into_iter()
+        .chain(w_cfg.qc_dir.as_ref())
+    {
         if let Err(e) = w.watch(dir, notify::RecursiveMode::Recursive) {
             tracing::info!(dir = %dir.display(), error = %e, "file-system events unavailable; polling only");
         }

@@ -134,6 +134,8 @@ pub fn config(root: &Path, port: u16) -> Config {
             poll_interval_ms: 50,
             settle_ms: 0,
             vcf_accession_pattern: "^(?P<accession>[^_.]+)_".into(),
+            qc_dir: Some(root.join("qc")),
+            completion: engine::config::default_completion(),
         },
         lri_destination: Some(MllpDestination {
             host: "127.0.0.1".into(),
@@ -146,6 +148,7 @@ pub fn config(root: &Path, port: u16) -> Config {
         selection: Selection::default(),
         lims: None,
         demo: DemoConfig::default(),
+        connectors: Default::default(),
     }
 }
 

@@ -1,6 +1,6 @@
 //! RunInfo.xml: run id, flowcell, instrument, date, reads and lanes.
 
-use crate::formats::FormatError;
+use crate::formats::{xml, FormatError};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -22,87 +22,88 @@ pub struct RunInfo {
     pub reads: Vec<Read>,
 }
 
-#[derive(Deserialize)]
-struct XRunInfo {
-    #[serde(rename = "Run")]
-    run: XRun,
-}
-
-#[derive(Deserialize)]
-struct XRun {
-    #[serde(rename = "@Id")]
-    id: String,
-    #[serde(rename = "@Number")]
-    number: Option<u32>,
-    #[serde(rename = "Flowcell")]
-    flowcell: String,
-    #[serde(rename = "Instrument")]
-    instrument: String,
-    #[serde(rename = "Date")]
-    date: Option<String>,
-    #[serde(rename = "Reads", default)]
-    reads: XReads,
-    #[serde(rename = "FlowcellLayout")]
-    layout: Option<XLayout>,
-}
-
-#[derive(Deserialize, Default)]
-struct XReads {
-    #[serde(rename = "Read", default)]
-    read: Vec<XRead>,
-}
-
-#[derive(Deserialize)]
-struct XRead {
-    #[serde(rename = "@Number")]
-    number: u32,
-    #[serde(rename = "@NumCycles")]
-    cycles: u32,
-    #[serde(rename = "@IsIndexedRead")]
-    indexed: String,
-}
-
-#[derive(Deserialize)]
-struct XLayout {
-    #[serde(rename = "@LaneCount")]
-    lanes: Option<u32>,
-}
-
 pub fn read_run_info(path: &Path) -> Result<RunInfo, FormatError> {
-    let text = crate::formats::read_text(path)?;
+    let bytes = crate::formats::text::read_bytes(path)?;
+    parse_run_info_bytes(path, &bytes)
+}
+
+pub fn parse_run_info_bytes(path: &Path, bytes: &[u8]) -> Result<RunInfo, FormatError> {
+    let text = crate::formats::text::decode(path, bytes)?;
     parse_run_info(path, &text)
 }
 
 pub fn parse_run_info(path: &Path, text: &str) -> Result<RunInfo, FormatError> {
-    if text.trim().is_empty() {
-        return Err(FormatError::new(path, None, "empty file"));
-    }
-    let x: XRunInfo = quick_xml::de::from_str(text)
-        .map_err(|e| FormatError::new(path, None, format!("not a valid RunInfo.xml: {e}")))?;
-    let r = x.run;
-    if r.flowcell.trim().is_empty() {
-        return Err(FormatError::new(
+    let root = xml::parse(path, text).map_err(|mut e| {
+        e.reason = format!("not a valid RunInfo.xml: {}", e.reason);
+        e
+    })?;
+    let bad = |e: &xml::Element, reason: String| {
+        FormatError::new(
             path,
-            Some("element <Flowcell>".into()),
-            "empty",
+            Some(e.location()),
+            format!("not a valid RunInfo.xml: {reason}"),
+        )
+    };
+    if root.name != "RunInfo" {
+        return Err(bad(
+            &root,
+            format!("root element is <{}>, expected <RunInfo>", root.name),
         ));
     }
+    let run = root
+        .child("Run")
+        .ok_or_else(|| bad(&root, "no <Run> element".into()))?;
+    let required = |name: &str| {
+        run.text_at(name).map(str::to_string).ok_or_else(|| {
+            FormatError::new(
+                path,
+                Some(format!("element <{name}> in <Run>, line {}", run.line)),
+                "missing or empty",
+            )
+        })
+    };
+    let run_id = run
+        .attr("Id")
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| bad(run, "<Run> has no Id attribute".into()))?
+        .to_string();
+    let flowcell = required("Flowcell")?;
+    let instrument = required("Instrument")?;
+    let number = |e: &xml::Element, attr: &str| -> Result<Option<u32>, FormatError> {
+        match e.attr(attr) {
+            None => Ok(None),
+            Some(v) => v.trim().parse().map(Some).map_err(|_| {
+                FormatError::new(
+                    path,
+                    Some(format!("{}, attribute {attr}", e.location())),
+                    format!("{v:?} is not a whole number"),
+                )
+            }),
+        }
+    };
+    let mut reads = Vec::new();
+    if let Some(rs) = run.child("Reads") {
+        for r in rs.children_named("Read") {
+            reads.push(Read {
+                number: number(r, "Number")?
+                    .ok_or_else(|| bad(r, "<Read> without Number".into()))?,
+                cycles: number(r, "NumCycles")?
+                    .ok_or_else(|| bad(r, "<Read> without NumCycles".into()))?,
+                is_index: r.attr("IsIndexedRead") == Some("Y"),
+            });
+        }
+    }
+    let lanes = match run.child("FlowcellLayout") {
+        Some(l) => number(l, "LaneCount")?,
+        None => None,
+    };
     Ok(RunInfo {
-        run_id: r.id,
-        run_number: r.number,
-        flowcell: r.flowcell.trim().to_string(),
-        instrument: r.instrument.trim().to_string(),
-        date: r.date.map(|d| d.trim().to_string()),
-        lanes: r.layout.and_then(|l| l.lanes),
-        reads: r
-            .reads
-            .read
-            .into_iter()
-            .map(|x| Read {
-                number: x.number,
-                cycles: x.cycles,
-                is_index: x.indexed == "Y",
-            })
-            .collect(),
+        run_id,
+        run_number: number(run, "Number")?,
+        flowcell,
+        instrument,
+        date: run.text_at("Date").map(str::to_string),
+        lanes,
+        reads,
     })
 }
