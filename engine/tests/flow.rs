@@ -240,6 +240,16 @@ async fn a_report_without_an_order_waits_and_bad_files_are_quarantined() {
     let q = db.store.list_quarantine().await.unwrap();
     assert_eq!(q.len(), 1);
     assert!(q[0].source.ends_with("broken.vcf"));
+    // Nothing is lost: a copy of the bad file is kept with the quarantine entry.
+    let kept = tmp
+        .path()
+        .join("data/quarantine")
+        .join(q[0].id.to_string())
+        .join("broken.vcf");
+    assert_eq!(
+        std::fs::read_to_string(kept).unwrap(),
+        "##fileformat=VCFv4.2\n"
+    );
 }
 
 #[tokio::test]

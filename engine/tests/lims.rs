@@ -583,3 +583,54 @@ fn the_repository_config_builds_per_sample_documents() {
     assert_eq!(docs[0].body["run"]["platform"], "NovaSeq X");
     assert!(lims.destination.client().is_ok());
 }
+
+const PER_WELL: &str = r#"
+[[mappings]]
+name = "qpcr-ct"
+source = "quantstudio"
+per = "wells[]"
+run_id = "experiment.experiment_name"
+sample_id = "wells[].sample_name"
+key_extra = ["wells[].well"]
+fields = [
+  { to = "sample", from = "wells[].sample_name" },
+  { to = "well", from = "wells[].well_position" },
+  { to = "ct", from = "wells[].ct", optional = true },
+  { to = "instrument", from = "experiment.instrument_type" },
+]
+"#;
+
+#[tokio::test]
+async fn a_qc_export_is_mapped_per_well_and_posted() {
+    for db in TestDb::both().await {
+        let (url, seen) = start_lims(|_| (201, "{}", 0)).await;
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = lims_config(tmp.path(), &format!("url = \"{url}\""), PER_WELL);
+        let engine = Engine::new(db.store.clone(), cfg.clone());
+        let registry = engine::formats::connector::Registry::qc(&cfg.connectors.delimited);
+        let export = fixture("qc/quantstudio/appbio_quantstudio_example01.txt");
+        let outcome = engine::pipeline::process_qc_file(&engine, &registry, &export).await;
+        assert!(
+            matches!(outcome, engine::pipeline::QcOutcome::Recorded { .. }),
+            "{}: {outcome:?}",
+            db.backend
+        );
+        let queued = db.store.list_lims(100).await.unwrap();
+        assert_eq!(queued.len(), 16, "{}: one document per well", db.backend);
+        assert!(queued
+            .iter()
+            .all(|r| r.source_kind == "quantstudio" && r.run_id == "trial 1"));
+        let client = cfg.lims.as_ref().unwrap().destination.client().unwrap();
+        let rows = drain(&engine, &client, 10).await;
+        assert!(rows.iter().all(|r| r.status == "delivered"), "{rows:?}");
+        let got = seen.lock().unwrap().clone();
+        let a1 = got
+            .iter()
+            .find(|r| r.body["well"] == "A1")
+            .expect("well A1 was posted");
+        assert_eq!(a1.body["ct"], 18.717);
+        assert_eq!(a1.body["sample"], "1SAMPLE_1.1");
+        assert_eq!(a1.body["instrument"], "ViiA 7");
+        db.cleanup().await;
+    }
+}

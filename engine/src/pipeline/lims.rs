@@ -88,23 +88,35 @@ pub async fn enqueue_record(engine: &Engine, kind: &str, tree: &Value) -> Enqueu
 /// with its reason (the run itself stays recorded) and is audited.
 pub async fn enqueue_run(engine: &Engine, tree: &Value, run_id: &str, folder: &str) {
     let kind = crate::formats::Detected::IlluminaRunFolder.name();
+    enqueue_source(engine, kind, tree, ("run", run_id), folder).await;
+}
+
+/// Queues the documents of any recorded input (a run folder, a QC export): `subject` is
+/// what the audit trail files the failures under, `source` the input to quarantine.
+pub async fn enqueue_source(
+    engine: &Engine,
+    kind: &str,
+    tree: &Value,
+    subject: (&str, &str),
+    source: &str,
+) {
     let done = enqueue_record(engine, kind, tree).await;
     if !done.ids.is_empty() {
-        tracing::info!(run_id, documents = done.ids.len(), "LIMS documents queued");
+        tracing::info!(kind, documents = done.ids.len(), "LIMS documents queued");
     }
     for e in done.failed {
-        tracing::warn!(run_id, error = %e, "LIMS mapping failed; run folder quarantined");
+        tracing::warn!(kind, error = %e, "LIMS mapping failed; input quarantined");
         let reason = e.to_string();
         let _ = engine
             .store
-            .quarantine(folder, "lims-mapping", &reason)
+            .quarantine(source, "lims-mapping", &reason)
             .await;
         let _ = engine
             .store
             .append_audit(NewAuditEvent::system(
                 "lims.mapping_failed",
-                "run",
-                run_id,
+                subject.0,
+                subject.1,
                 json!({ "mapping": e.mapping, "field": e.field, "path": e.path, "reason": e.reason }),
             ))
             .await;

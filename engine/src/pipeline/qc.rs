@@ -141,6 +141,9 @@ pub async fn process_qc_file(engine: &Engine, registry: &Registry, path: &Path) 
             let _ = store
                 .append_audit(NewAuditEvent::system("qc.recorded", "file", &shown, detail))
                 .await;
+            // QC results reach the LIMS like runs do, through the mappings for this format.
+            super::lims::enqueue_source(engine, &connector, &p.tree, ("file", &shown), &shown)
+                .await;
             QcOutcome::Recorded { id, connector }
         }
         Err(e) => {

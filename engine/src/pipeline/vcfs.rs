@@ -248,17 +248,8 @@ async fn build_and_send(
     ids
 }
 
+/// Records, keeps a copy of, and audits a VCF that cannot be reported.
 async fn quarantine(engine: &Engine, source: &str, reason: String) -> VcfOutcome {
-    tracing::warn!(file = %source, reason = %reason, "input quarantined");
-    let _ = engine.store.quarantine(source, "vcf", &reason).await;
-    let _ = engine
-        .store
-        .append_audit(NewAuditEvent::system(
-            "input.quarantined",
-            "file",
-            source,
-            json!({ "reason": reason }),
-        ))
-        .await;
+    super::quarantine::quarantine_input(engine, Path::new(source), "vcf", &reason).await;
     VcfOutcome::Quarantined { reason }
 }
