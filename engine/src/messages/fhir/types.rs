@@ -139,6 +139,17 @@ struct Quantity<N> {
     code: &'static str,
 }
 
+impl<N> Quantity<N> {
+    /// A dimensionless quantity: UCUM `1`.
+    fn unit(value: N) -> Self {
+        Quantity {
+            value,
+            system: UCUM,
+            code: "1",
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Value<N> {
     value: N,
@@ -167,22 +178,8 @@ impl Serialize for Component<'_> {
                     high: Value { value: *high },
                 },
             )?,
-            ComponentValue::Ratio(v) => m.serialize_entry(
-                "valueQuantity",
-                &Quantity {
-                    value: v,
-                    system: UCUM,
-                    code: "1",
-                },
-            )?,
-            ComponentValue::Count(v) => m.serialize_entry(
-                "valueQuantity",
-                &Quantity {
-                    value: v,
-                    system: UCUM,
-                    code: "1",
-                },
-            )?,
+            ComponentValue::Ratio(v) => m.serialize_entry("valueQuantity", &Quantity::unit(v))?,
+            ComponentValue::Count(v) => m.serialize_entry("valueQuantity", &Quantity::unit(v))?,
         }
         m.end()
     }

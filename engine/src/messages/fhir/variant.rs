@@ -229,19 +229,14 @@ pub fn diagnostic_implication<'a>(
     if let Some(cond) = &v.clinvar_condition {
         comps.push(tbd("conclusion-string", ComponentValue::String(cond)));
     }
-    let mut obs = observation(
-        Common {
-            id,
-            profile: DIAGNOSTIC_PROFILE,
-            code: Cacheable::Built(Concept::coded(TBD, "diagnostic-implication", None)),
-            patient: cx.patient,
-            issued: cx.issued,
-            category: cx.category,
-        },
+    implication(
+        id,
+        DIAGNOSTIC_PROFILE,
+        "diagnostic-implication",
+        variant,
+        cx,
         comps,
-    );
-    obs.derived_from = Some([Reference::to(variant)]);
-    obs
+    )
 }
 
 /// One TherapeuticImplication per variant with ClinVar drug-response assertions: the
@@ -279,11 +274,30 @@ pub fn therapeutic_implication<'a>(
     if let Some(review) = review {
         comps.push(tbd("conclusion-string", ComponentValue::String(review)));
     }
+    implication(
+        id,
+        THERAPEUTIC_PROFILE,
+        "therapeutic-implication",
+        variant,
+        cx,
+        comps,
+    )
+}
+
+/// An implication Observation: coded in the IG's TBD system and derived from its variant.
+fn implication<'a>(
+    id: &'a str,
+    profile: &'static str,
+    code: &'static str,
+    variant: &'a str,
+    cx: &Context<'a>,
+    comps: Vec<Component<'a>>,
+) -> Observation<'a> {
     let mut obs = observation(
         Common {
             id,
-            profile: THERAPEUTIC_PROFILE,
-            code: Cacheable::Built(Concept::coded(TBD, "therapeutic-implication", None)),
+            profile,
+            code: Cacheable::Built(Concept::coded(TBD, code, None)),
             patient: cx.patient,
             issued: cx.issued,
             category: cx.category,

@@ -50,15 +50,7 @@ pub struct ObxWriter {
 
 impl ObxWriter {
     pub fn new(sep: Separators) -> Self {
-        let chars = [
-            sep.field,
-            sep.component,
-            sep.repetition,
-            sep.escape,
-            sep.subcomponent,
-            '\r',
-            '\n',
-        ];
+        let chars = escaped_chars(&sep);
         let special = chars.iter().all(char::is_ascii).then(|| {
             let mut table = [false; 128];
             for c in chars {
@@ -78,19 +70,7 @@ impl ObxWriter {
     fn needs_escaping(&self, s: &str) -> bool {
         match &self.special {
             Some(table) => s.bytes().any(|b| b < 128 && table[b as usize]),
-            None => {
-                let sep = &self.sep;
-                let chars = [
-                    sep.field,
-                    sep.component,
-                    sep.repetition,
-                    sep.escape,
-                    sep.subcomponent,
-                    '\r',
-                    '\n',
-                ];
-                s.contains(chars)
-            }
+            None => s.contains(escaped_chars(&self.sep)),
         }
     }
 
@@ -283,6 +263,19 @@ impl ObxWriter {
         };
         self.coded(out, codes::GENOMIC_SOURCE_CLASS, sub_id, source)
     }
+}
+
+/// What `Separators::encode` escapes: the five delimiters and line breaks.
+fn escaped_chars(sep: &Separators) -> [char; 7] {
+    [
+        sep.field,
+        sep.component,
+        sep.repetition,
+        sep.escape,
+        sep.subcomponent,
+        '\r',
+        '\n',
+    ]
 }
 
 /// `a`, `b`, … `z`, `aa`, `ab`…: the letters LRI sub-IDs count with.
