@@ -137,6 +137,10 @@ test('engineer signs in, sees the run and the delivered LRI report, filters, sig
 test('an inspector sees the audit trail, including the failed and successful logins', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
+  // A failed attempt just before signing in, so it is among the newest events whatever the
+  // pipeline has written meanwhile (the card lists the latest 50).
+  await signIn(page, server.base, 'inspector', 'not-the-password');
+  await page.locator('#login-error').waitFor({ timeout: 10_000 });
   await signIn(page, server.base, 'inspector', server.passwords.inspector);
   await page.waitForURL(`${server.base}/`, { timeout: 10_000 });
   const audit = await page.locator('#audit').innerText();
