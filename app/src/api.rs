@@ -109,7 +109,7 @@ pub async fn logout(csrf: String) -> Result<(), AppError> {
 #[server(endpoint = "dashboard")]
 pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     use crate::model::{
-        AuditEntry, LimsDelivery, Message, Quarantined, Run, WaitingReport, AUDIT_LIMIT,
+        AuditEntry, LimsDelivery, Message, QcFile, Quarantined, Run, WaitingReport, AUDIT_LIMIT,
         LIMS_LIMIT, MESSAGE_LIMIT,
     };
     use engine::store::Role;
@@ -121,6 +121,10 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
         .map_err(auth::internal)?;
     let quarantine = store.list_quarantine().await.map_err(auth::internal)?;
     let reports = store.list_reports().await.map_err(auth::internal)?;
+    let qc = store
+        .list_instrument_files()
+        .await
+        .map_err(auth::internal)?;
     let lims = store.list_lims(LIMS_LIMIT).await.map_err(auth::internal)?;
     let audit = if auth::AUDIT_READERS.contains(&user.role) {
         let events = store
@@ -210,6 +214,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
                 updated_at: d.updated_at,
             })
             .collect(),
+        qc: qc.into_iter().map(QcFile::from_row).collect(),
         audit,
     })
 }

@@ -3,6 +3,7 @@
 mod audit;
 mod lims;
 mod messages;
+mod qc;
 mod runs;
 mod stats;
 mod waiting;
@@ -10,6 +11,7 @@ mod waiting;
 pub use audit::AuditTable;
 pub use lims::LimsTable;
 pub use messages::{Filter, MessagesTable, StatusBadge};
+pub use qc::QcTable;
 pub use runs::{QuarantineList, RunsTable};
 pub use stats::stats;
 pub use waiting::WaitingList;

@@ -87,6 +87,43 @@ pub struct LimsDelivery {
     pub updated_at: String,
 }
 
+/// A QC instrument export the watcher took in (`instrument_files`). The record tree stays
+/// on the server: the feed says what arrived and what became of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QcFile {
+    pub id: i64,
+    /// The file name only.
+    pub file: String,
+    /// The connector that read it, e.g. `quantstudio`.
+    pub connector: String,
+    /// `recorded` or `quarantined`.
+    pub status: String,
+    pub warnings: usize,
+    pub quarantine_id: Option<i64>,
+    pub created_at: String,
+}
+
+impl QcFile {
+    #[cfg(feature = "ssr")]
+    pub fn from_row(r: engine::store::InstrumentFileRow) -> Self {
+        let warnings = serde_json::from_str::<Vec<serde_json::Value>>(&r.warnings_json)
+            .map(|w| w.len())
+            .unwrap_or(0);
+        QcFile {
+            id: r.id,
+            file: std::path::Path::new(&r.path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            connector: r.connector,
+            status: r.status,
+            warnings,
+            quarantine_id: r.quarantine_id,
+            created_at: r.created_at,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: i64,
@@ -105,6 +142,7 @@ pub struct Dashboard {
     pub messages: Vec<Message>,
     pub quarantine: Vec<Quarantined>,
     pub waiting: Vec<WaitingReport>,
+    pub qc: Vec<QcFile>,
     pub lims: Vec<LimsDelivery>,
     /// `None` when the role may not read the audit trail (engineers).
     pub audit: Option<Vec<AuditEntry>>,

@@ -112,6 +112,24 @@ async fn seed_demo(cfg: &Config, store: &Store) -> Result<(), String> {
         std::fs::copy(fixtures.join("vcf/NB6TK328_filtered.vcf"), &vcf_target)
             .map_err(|e| format!("copying the demo VCF: {e}"))?;
     }
+    // QC exports from the public fixtures: a qPCR run and a TapeStation analysis.
+    if let Some(qc) = &cfg.watch.qc_dir {
+        for export in [
+            "appbio_quantstudio_example01.txt",
+            "agilent_tapestation_analysis_example_01.xml",
+        ] {
+            let folder = if export.ends_with(".xml") {
+                "qc/tapestation"
+            } else {
+                "qc/quantstudio"
+            };
+            let target = qc.join(export);
+            if !target.exists() {
+                std::fs::copy(fixtures.join(folder).join(export), &target)
+                    .map_err(|e| format!("copying the demo QC export {export}: {e}"))?;
+            }
+        }
+    }
     Ok(())
 }
 

@@ -57,6 +57,7 @@ data_dir = "{data}"
 [watch]
 runs_dir = "{runs}"
 vcf_dir = "{vcf}"
+qc_dir = "{qc}"
 poll_interval_ms = 100
 settle_ms = 0
 [lri_destination]
@@ -88,6 +89,7 @@ lims_listener = true
         data = root.join("data").display(),
         runs = root.join("runs").display(),
         vcf = root.join("vcf").display(),
+        qc = root.join("qc").display(),
         fixtures = fixtures().display(),
     );
     let path = root.join("genobridge.toml");
@@ -258,7 +260,7 @@ async fn lims_and_quarantine_feeds_and_the_reprocess_action() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    for path in ["/api/lims", "/api/quarantine"] {
+    for path in ["/api/lims", "/api/quarantine", "/api/qc"] {
         let r = http.get(format!("{}{path}", s.base)).send().await.unwrap();
         assert_eq!(r.status(), 401, "{path} without a session");
     }
@@ -287,6 +289,36 @@ async fn lims_and_quarantine_feeds_and_the_reprocess_action() {
     }
     // Newest first.
     assert!(rows[0]["id"].as_i64() > rows[1]["id"].as_i64());
+
+    // The demo's QC exports were read by their connectors and recorded.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let qc = loop {
+        let qc = get_json(&http, &s, "/api/qc", &director).await;
+        if qc.as_array().is_some_and(|a| a.len() == 2) || Instant::now() > deadline {
+            break qc;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let mut formats: Vec<(&str, &str)> = qc
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["connector"].as_str().unwrap(),
+                f["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    formats.sort();
+    assert_eq!(
+        formats,
+        [("quantstudio", "recorded"), ("tapestation", "recorded")]
+    );
+    assert!(
+        qc[0].get("record_json").is_none(),
+        "the feed does not list record trees"
+    );
 
     let quarantine = get_json(&http, &s, "/api/quarantine", &director).await;
     let broken = quarantine

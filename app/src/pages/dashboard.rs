@@ -3,8 +3,8 @@
 
 use crate::api::{get_dashboard, get_session, Logout, ReprocessLims};
 use crate::components::{
-    stats, AuditTable, Brand, Card, Filter, LimsTable, MessagesTable, QuarantineList, RunsTable,
-    WaitingList,
+    stats, AuditTable, Brand, Card, Filter, LimsTable, MessagesTable, QcTable, QuarantineList,
+    RunsTable, WaitingList,
 };
 use crate::model::{Me, SessionView};
 use leptos::prelude::*;
@@ -91,6 +91,9 @@ fn Console(me: Me, csrf: String) -> impl IntoView {
                                     </Card>
                                     <Card title="LIMS deliveries" subtitle="Run and sample documents posted to the LIMS; dead letters keep the LIMS's answer">
                                         <LimsTable deliveries=d.lims reprocess csrf can_reprocess />
+                                    </Card>
+                                    <Card title="QC results" subtitle="qPCR, TapeStation, Fragment Analyzer, Qubit and configured exports from the QC folder">
+                                        <QcTable files=d.qc />
                                     </Card>
                                     <Card title="Waiting for an order" subtitle="Reports are linked to their order by accession and sample, and never sent without one">
                                         <WaitingList reports=d.waiting />

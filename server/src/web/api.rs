@@ -18,6 +18,7 @@ pub fn routes() -> Router<WebState> {
         .route("/api/messages", get(messages))
         .route("/api/lims", get(lims))
         .route("/api/quarantine", get(quarantine))
+        .route("/api/qc", get(qc))
 }
 
 /// `Ok(())` for a session whose user still exists; otherwise the response to send.
@@ -64,6 +65,22 @@ async fn quarantine(State(state): State<WebState>, session: Session) -> Response
     }
     match state.store.list_quarantine().await {
         Ok(rows) => Json(rows).into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// QC exports taken in, newest first: file name, connector, recorded or quarantined,
+/// warning count. Not their record trees.
+async fn qc(State(state): State<WebState>, session: Session) -> Response {
+    if let Err(r) = signed_in(&state, &session).await {
+        return r;
+    }
+    match state.store.list_instrument_files().await {
+        Ok(rows) => {
+            let files: Vec<app::model::QcFile> =
+                rows.into_iter().map(app::model::QcFile::from_row).collect();
+            Json(files).into_response()
+        }
         Err(e) => internal(e),
     }
 }
