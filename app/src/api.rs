@@ -104,6 +104,16 @@ pub async fn logout(csrf: String) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Source fields per format for the mapping view: admins and engineers only (the
+/// examples are real values from the newest inputs).
+#[server(endpoint = "sources")]
+pub async fn get_sources() -> Result<Vec<crate::model::SourceSchema>, AppError> {
+    let (_user, _session, store) = auth::require_role(auth::OPERATORS).await?;
+    crate::sources::collect(&store)
+        .await
+        .map_err(auth::internal)
+}
+
 /// The dashboard's data. Every role may see runs, messages and quarantine; the audit trail
 /// only for the roles in [`auth::AUDIT_READERS`].
 #[server(endpoint = "dashboard")]

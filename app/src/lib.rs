@@ -8,6 +8,8 @@ mod components;
 pub mod error;
 pub mod model;
 mod pages;
+#[cfg(feature = "ssr")]
+pub mod sources;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -51,6 +53,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/login") view=pages::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/") view=pages::DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/sources") view=pages::SourcesPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -124,6 +124,26 @@ impl QcFile {
     }
 }
 
+/// One format's source fields for mapping: each path with its type and an example value,
+/// from the newest input of that format the engine took in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceSchema {
+    /// The connector name a mapping's `source` names, e.g. `quantstudio`.
+    pub format: String,
+    /// Which input the example values come from (run id or file name).
+    pub example_from: String,
+    pub fields: Vec<SourceField>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceField {
+    /// `run.flowcell_id`, `samples[].sample_id`, `wells[].ct`…
+    pub path: String,
+    pub ty: String,
+    /// The example as compact JSON, cut to 80 characters.
+    pub example: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: i64,

@@ -2,9 +2,11 @@
 
 mod dashboard;
 mod login;
+mod sources;
 
 pub use dashboard::DashboardPage;
 pub use login::LoginPage;
+pub use sources::SourcesPage;
 
 use leptos::prelude::*;
 

@@ -123,6 +123,14 @@ test('engineer signs in, sees the run and the delivered LRI report, filters, sig
   assert.equal(api.status(), 200);
   assert.ok((await api.json()).some((m) => m.sample_id === 'NB6TK328' && m.kind === 'lri'));
 
+  // Engineers look up the fields a mapping can read, with examples from the recorded run.
+  await page.click('#sources-link');
+  await page.waitForURL(`${server.base}/sources`, { timeout: 10_000 });
+  const flowcell = page.locator('section[data-format="illumina-run-folder"] tr[data-path="run.flowcell_id"]');
+  assert.match(await flowcell.innerText(), /22F52TLT3/);
+  await page.goto(`${server.base}/`);
+  await hydrated(page);
+
   await page.click('#logout-form button[type="submit"]');
   await page.waitForURL(`${server.base}/login`, { timeout: 10_000 });
   const nav = await page.goto(`${server.base}/`);

@@ -320,6 +320,37 @@ async fn lims_and_quarantine_feeds_and_the_reprocess_action() {
         "the feed does not list record trees"
     );
 
+    // Source fields for mappings: engineers and admins only, examples from the newest inputs.
+    let r = http
+        .get(format!("{}/api/sources", s.base))
+        .header("Cookie", &director.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403, "directors do not write mappings");
+    let engineer = sign_in(&http, &s, "engineer").await;
+    let sources = get_json(&http, &s, "/api/sources", &engineer).await;
+    let field = |format: &str, path: &str| -> Value {
+        sources
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["format"] == format)
+            .unwrap_or_else(|| panic!("no {format} in {sources}"))["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == path)
+            .unwrap_or_else(|| panic!("no {path} in {format}"))
+            .clone()
+    };
+    assert_eq!(
+        field("illumina-run-folder", "run.flowcell_id")["example"],
+        "\"22F52TLT3\""
+    );
+    assert_eq!(field("quantstudio", "wells[].ct")["ty"], "number");
+    assert_eq!(field("tapestation", "samples[].rin")["ty"], "number");
+
     let quarantine = get_json(&http, &s, "/api/quarantine", &director).await;
     let broken = quarantine
         .as_array()

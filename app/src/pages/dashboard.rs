@@ -54,6 +54,9 @@ fn Console(me: Me, csrf: String) -> impl IntoView {
             <div class="mx-auto flex max-w-7xl items-center justify-between px-6 py-3">
                 <Brand />
                 <div class="flex items-center gap-4">
+                    {can_reprocess.then(|| view! {
+                        <a href="/sources" id="sources-link" class="text-sm font-medium text-sky-700 hover:underline">"Source fields"</a>
+                    })}
                     <div class="text-right text-sm" id="whoami">
                         <div class="font-medium" data-testid="username">{me.username.clone()}</div>
                         <div class="text-xs uppercase tracking-wide text-slate-500" data-testid="role">

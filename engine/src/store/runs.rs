@@ -54,6 +54,12 @@ impl Store {
              FROM runs r ORDER BY r.id DESC").fetch_all(p).await?))
     }
 
+    /// The newest run's stored record (an `IlluminaRun` as JSON), if any run is recorded.
+    pub async fn latest_run_record(&self) -> Result<Option<String>> {
+        Ok(with_pool!(self, p => sqlx::query_scalar(
+            "SELECT record_json FROM runs ORDER BY id DESC LIMIT 1").fetch_optional(p).await?))
+    }
+
     pub async fn run_samples(&self, run_id: &str) -> Result<Vec<String>> {
         Ok(with_pool!(self, p => sqlx::query_scalar(
             "SELECT s.sample_id FROM run_samples s JOIN runs r ON r.id = s.run_pk WHERE r.run_id = $1 ORDER BY s.id")

@@ -19,17 +19,23 @@ pub fn routes() -> Router<WebState> {
         .route("/api/lims", get(lims))
         .route("/api/quarantine", get(quarantine))
         .route("/api/qc", get(qc))
+        .route("/api/sources", get(sources))
 }
 
 /// `Ok(())` for a session whose user still exists; otherwise the response to send.
 async fn signed_in(state: &WebState, session: &Session) -> Result<(), Response> {
+    user_of(state, session).await.map(|_| ())
+}
+
+/// The session's user, or the response to send (401, or 500 on a store error).
+async fn user_of(state: &WebState, session: &Session) -> Result<engine::store::User, Response> {
     let user_id = match session.get::<i64>(app::auth::USER_KEY).await {
         Ok(Some(id)) => id,
         Ok(None) => return Err(StatusCode::UNAUTHORIZED.into_response()),
         Err(e) => return Err(internal(e)),
     };
     match state.store.user_by_id(user_id).await {
-        Ok(Some(_)) => Ok(()),
+        Ok(Some(u)) => Ok(u),
         Ok(None) => Err(StatusCode::UNAUTHORIZED.into_response()),
         Err(e) => Err(internal(e)),
     }
@@ -81,6 +87,22 @@ async fn qc(State(state): State<WebState>, session: Session) -> Response {
                 rows.into_iter().map(app::model::QcFile::from_row).collect();
             Json(files).into_response()
         }
+        Err(e) => internal(e),
+    }
+}
+
+/// Source fields per format, for whoever writes mappings (admins and engineers): the
+/// examples are real values from the newest inputs.
+async fn sources(State(state): State<WebState>, session: Session) -> Response {
+    let user = match user_of(&state, &session).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    if !app::auth::OPERATORS.contains(&user.role) {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    match app::sources::collect(&state.store).await {
+        Ok(s) => Json(s).into_response(),
         Err(e) => internal(e),
     }
 }
