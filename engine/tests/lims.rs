@@ -44,11 +44,12 @@ struct Lims {
     script: Script,
 }
 
+/// A scripted answer whose text starts `retry-after=N ` also carries `Retry-After: N`.
 async fn receive(
     State(lims): State<Lims>,
     headers: HeaderMap,
     body: Bytes,
-) -> (StatusCode, String) {
+) -> (StatusCode, HeaderMap, String) {
     let n = {
         let mut seen = lims.seen.lock().unwrap();
         let body = serde_json::from_slice(&body).unwrap_or(Value::Null);
@@ -57,7 +58,22 @@ async fn receive(
     };
     let (status, text, delay_ms) = (lims.script)(n);
     tokio::time::sleep(Duration::from_millis(delay_ms)).await;
-    (StatusCode::from_u16(status).unwrap(), text.to_string())
+    let mut answer = HeaderMap::new();
+    let text = match text
+        .strip_prefix("retry-after=")
+        .and_then(|t| t.split_once(' '))
+    {
+        Some((secs, rest)) => {
+            answer.insert("retry-after", secs.parse().unwrap());
+            rest
+        }
+        None => text,
+    };
+    (
+        StatusCode::from_u16(status).unwrap(),
+        answer,
+        text.to_string(),
+    )
 }
 
 /// Starts a stand-in LIMS; returns its URL and what it received.
@@ -633,4 +649,35 @@ async fn a_qc_export_is_mapped_per_well_and_posted() {
         assert_eq!(a1.body["instrument"], "ViiA 7");
         db.cleanup().await;
     }
+}
+
+#[tokio::test]
+async fn a_retry_after_from_the_lims_outweighs_a_shorter_backoff() {
+    let db = TestDb::sqlite().await;
+    // Busy: come back in an hour. The configured backoff is 10 ms.
+    let (url, seen) = start_lims(|_| (503, "retry-after=3600 busy", 0)).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = lims_config(
+        tmp.path(),
+        &format!("url = \"{url}\"\nmax_attempts = 3\nbackoff_base_ms = 10\nbackoff_max_ms = 20"),
+        PER_RUN,
+    );
+    let engine = Engine::new(db.store.clone(), cfg.clone());
+    assert_eq!(enqueue(&engine).await.len(), 1);
+    let client = cfg.lims.as_ref().unwrap().destination.client().unwrap();
+    lims::deliver_due(&engine, &client).await;
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    // Well past the 20 ms backoff: a pass finds nothing due, because the LIMS asked for more.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    lims::deliver_due(&engine, &client).await;
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        1,
+        "retried before the LIMS's Retry-After"
+    );
+    let row = &db.store.list_lims(10).await.unwrap()[0];
+    assert_eq!(
+        (row.status.as_str(), row.attempts, row.last_status),
+        ("pending", 1, Some(503))
+    );
 }

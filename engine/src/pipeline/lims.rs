@@ -216,6 +216,7 @@ async fn attempt(engine: &Engine, lims: &LimsConfig, client: &LimsClient, c: Cla
             status,
             reason,
             body,
+            ..
         } if n >= max => (
             "dead_letter",
             0,
@@ -227,8 +228,12 @@ async fn attempt(engine: &Engine, lims: &LimsConfig, client: &LimsClient, c: Cla
             status,
             reason,
             body,
+            retry_after_ms,
         } => {
-            let wait = dest.backoff_ms(u32::try_from(n).unwrap_or(u32::MAX));
+            // The LIMS's own Retry-After wins when it asks for longer than our backoff.
+            let wait = dest
+                .backoff_ms(u32::try_from(n).unwrap_or(u32::MAX))
+                .max(retry_after_ms.unwrap_or(0));
             (
                 "pending",
                 now_ms().saturating_add(wait as i64),

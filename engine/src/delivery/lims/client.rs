@@ -26,7 +26,25 @@ pub enum HttpOutcome {
         status: Option<u16>,
         reason: String,
         body: Option<String>,
+        /// The LIMS's `Retry-After`, in milliseconds, when it sent one.
+        retry_after_ms: Option<u64>,
     },
+}
+
+/// The longest `Retry-After` honoured: a LIMS asking for more is retried after this.
+pub const MAX_RETRY_AFTER_MS: u64 = 3_600_000;
+
+/// `Retry-After` as delta-seconds (what 429 and 503 answers carry in practice). The
+/// HTTP-date form is not read; the configured backoff applies then.
+pub fn retry_after_ms(headers: &HeaderMap) -> Option<u64> {
+    let secs: u64 = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(secs.saturating_mul(1000).min(MAX_RETRY_AFTER_MS))
 }
 
 /// A destination ready to send: the HTTP client, the parsed URL and the fixed headers
@@ -137,6 +155,7 @@ impl LimsClient {
         };
         let status = response.status();
         let code = status.as_u16();
+        let retry_after = retry_after_ms(response.headers());
         let body = match read_capped(response).await {
             Ok(b) => b,
             // The answer's status arrived; only its body broke off. A 2xx still counts.
@@ -153,6 +172,7 @@ impl LimsClient {
                 status: Some(code),
                 reason: format!("HTTP {status}"),
                 body: Some(body),
+                retry_after_ms: retry_after,
             }
         } else {
             HttpOutcome::Refused { status: code, body }
@@ -184,6 +204,7 @@ fn transport_failure(e: reqwest::Error, timeout_ms: u64) -> HttpOutcome {
         format!("request failed: {}", e.without_url())
     };
     HttpOutcome::Transient {
+        retry_after_ms: None,
         status: None,
         reason,
         body: None,
