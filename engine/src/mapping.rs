@@ -9,13 +9,12 @@
 //! The mapping also names what identifies each document (run id, sample id, extra paths):
 //! those values make the idempotency key, so the same document always gets the same key.
 
-mod path;
 mod target;
 #[cfg(test)]
 mod tests;
 mod transform;
 
-pub use path::{SourcePath, Step};
+pub use crate::formats::record::{SourcePath, Step};
 use target::{set, target_keys};
 pub use transform::Transform;
 

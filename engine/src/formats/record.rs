@@ -3,6 +3,10 @@
 //! A path is dot-separated keys; `[]` after a key means "each element of that array":
 //! `run.flowcell_id`, `samples[].sample_id`, `wells[].ct`.
 
+mod path;
+
+pub use path::{SourcePath, Step};
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -80,26 +84,12 @@ fn add(out: &mut Vec<SchemaField>, path: &str, v: &Value) {
     }
 }
 
-/// Every value at `path`; `[]` fans out over array elements. Missing keys give nothing.
+/// Every value at `path`, nulls included; `[]` fans out over array elements. Missing keys,
+/// and a path that does not parse, give nothing.
 pub fn lookup<'a>(tree: &'a Value, path: &str) -> Vec<&'a Value> {
-    let mut current = vec![tree];
-    for seg in path.split('.').filter(|s| !s.is_empty()) {
-        let (key, each) = match seg.strip_suffix("[]") {
-            Some(k) => (k, true),
-            None => (seg, false),
-        };
-        let mut next = Vec::new();
-        for v in current {
-            let Some(child) = v.get(key) else { continue };
-            match (each, child) {
-                (true, Value::Array(items)) => next.extend(items.iter()),
-                (true, _) => {}
-                (false, c) => next.push(c),
-            }
-        }
-        current = next;
-    }
-    current
+    SourcePath::parse(path)
+        .map(|p| p.matches(tree))
+        .unwrap_or_default()
 }
 
 /// A key safe to use in a path: no dots or brackets, which the path syntax reserves.

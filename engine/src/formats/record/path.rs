@@ -1,8 +1,6 @@
-//! Source paths into a record tree: dot-separated keys, where `[]` after a key means "each
+//! Paths into a record tree: dot-separated keys, where `[]` after a key means "each
 //! element" and `[N]` one element. `flowcell`, `samples[].sample_id`, `reads[0].cycles`.
-//!
-//! This is the mapping's own resolver, written to the record-tree contract (issue #3)
-//! rather than borrowed from a parser, so the mapping does not depend on any one format.
+//! Parsed once (a mapping checks its paths before any record arrives), then resolved.
 
 use serde_json::Value;
 
@@ -57,20 +55,20 @@ impl SourcePath {
     /// The value at this path. Through `[]`, the list of every match (`None` when nothing
     /// matched). A null counts as absent.
     pub fn resolve(&self, root: &Value) -> Option<Value> {
+        let mut found = self.matches(root);
+        found.retain(|v| !v.is_null());
         if !self.steps.contains(&Step::Each) {
-            let mut here = root;
-            for step in &self.steps {
-                here = match step {
-                    Step::Key(k) => here.get(k)?,
-                    Step::Index(i) => here.get(*i)?,
-                    Step::Each => unreachable!("checked above"),
-                };
-            }
-            return Some(here.clone()).filter(|v| !v.is_null());
+            return found.first().map(|v| (*v).clone());
         }
+        (!found.is_empty()).then(|| Value::Array(found.into_iter().cloned().collect()))
+    }
+
+    /// Every value at this path, nulls included (so lists stay aligned element by
+    /// element), borrowed from the tree.
+    pub fn matches<'a>(&self, root: &'a Value) -> Vec<&'a Value> {
         let mut out = Vec::new();
         collect(root, &self.steps, &mut out);
-        (!out.is_empty()).then_some(Value::Array(out))
+        out
     }
 
     /// The rest of this path when it starts with `prefix` (`samples[].lane` under
@@ -84,10 +82,9 @@ impl SourcePath {
     }
 }
 
-fn collect(v: &Value, steps: &[Step], out: &mut Vec<Value>) {
+fn collect<'a>(v: &'a Value, steps: &[Step], out: &mut Vec<&'a Value>) {
     match steps.split_first() {
-        None if v.is_null() => {}
-        None => out.push(v.clone()),
+        None => out.push(v),
         Some((Step::Key(k), rest)) => {
             if let Some(child) = v.get(k) {
                 collect(child, rest, out);
