@@ -120,7 +120,7 @@ pub async fn get_sources() -> Result<Vec<crate::model::SourceSchema>, AppError> 
 pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     use crate::model::{
         AuditEntry, LimsDelivery, Message, QcFile, Quarantined, Run, WaitingReport, AUDIT_LIMIT,
-        LIMS_LIMIT, MESSAGE_LIMIT,
+        LIMS_LIMIT, MESSAGE_LIMIT, QC_LIMIT, WAITING_LIMIT,
     };
     use engine::store::Role;
     let (user, _session, store) = auth::require_role(&Role::ALL).await?;
@@ -130,9 +130,12 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
         .await
         .map_err(auth::internal)?;
     let quarantine = store.list_quarantine().await.map_err(auth::internal)?;
-    let reports = store.list_reports().await.map_err(auth::internal)?;
+    let waiting = store
+        .reports_needing_order(WAITING_LIMIT)
+        .await
+        .map_err(auth::internal)?;
     let qc = store
-        .list_instrument_files()
+        .recent_instrument_files(QC_LIMIT)
         .await
         .map_err(auth::internal)?;
     let lims = store.list_lims(LIMS_LIMIT).await.map_err(auth::internal)?;
@@ -193,17 +196,13 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
                 created_at: q.created_at,
             })
             .collect(),
-        waiting: reports
+        waiting: waiting
             .into_iter()
-            .filter(|r| r.status == "needs_order")
             .map(|r| WaitingReport {
                 id: r.id,
                 sample_id: r.sample_id,
                 accession: r.accession,
-                source_file: std::path::Path::new(&r.source_file)
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
+                source_file: crate::model::file_name(&r.source_file),
                 variants_reported: r.variants_reported,
                 created_at: r.created_at,
             })

@@ -103,18 +103,23 @@ pub struct QcFile {
     pub created_at: String,
 }
 
+/// The last component of a path: the dashboard shows file names, not folders.
+pub fn file_name(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 impl QcFile {
     #[cfg(feature = "ssr")]
-    pub fn from_row(r: engine::store::InstrumentFileRow) -> Self {
+    pub fn from_row(r: engine::store::InstrumentFileSummary) -> Self {
         let warnings = serde_json::from_str::<Vec<serde_json::Value>>(&r.warnings_json)
             .map(|w| w.len())
             .unwrap_or(0);
         QcFile {
             id: r.id,
-            file: std::path::Path::new(&r.path)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            file: file_name(&r.path),
             connector: r.connector,
             status: r.status,
             warnings,
@@ -167,6 +172,10 @@ pub struct Dashboard {
     /// `None` when the role may not read the audit trail (engineers).
     pub audit: Option<Vec<AuditEntry>>,
 }
+
+/// How many QC files and waiting reports the dashboard lists.
+pub const QC_LIMIT: i64 = 200;
+pub const WAITING_LIMIT: i64 = 200;
 
 /// How many messages and audit events the dashboard lists.
 pub const MESSAGE_LIMIT: i64 = 200;

@@ -40,13 +40,10 @@ pub async fn collect(store: &Store) -> Result<Vec<SourceSchema>, String> {
         out.push(schema_of("illumina-run-folder", run_id, tree));
     }
     let files = store
-        .list_instrument_files()
+        .newest_record_per_connector()
         .await
         .map_err(|e| e.to_string())?;
-    for f in files.iter().filter(|f| f.status == "recorded") {
-        if out.iter().any(|s| s.format == f.connector) {
-            continue; // newest first: an older file of a format already shown
-        }
+    for f in &files {
         let Some(tree) = f
             .record_json
             .as_deref()
@@ -54,11 +51,11 @@ pub async fn collect(store: &Store) -> Result<Vec<SourceSchema>, String> {
         else {
             continue;
         };
-        let name = std::path::Path::new(&f.path)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        out.push(schema_of(&f.connector, &name, &tree));
+        out.push(schema_of(
+            &f.connector,
+            &crate::model::file_name(&f.path),
+            &tree,
+        ));
     }
     Ok(out)
 }

@@ -12,7 +12,7 @@ mod runs;
 mod users;
 
 pub use audit::{AuditEvent, AuditVerification, NewAuditEvent};
-pub use instruments::{InstrumentFileRow, NewInstrumentFile};
+pub use instruments::{InstrumentFileRow, InstrumentFileSummary, NewInstrumentFile};
 pub use lims::{now_ms, ClaimedLims, LimsAttempt, LimsDeliveryRow, NewLimsDelivery};
 pub use orders::Order;
 pub use reports::{MessageRow, NewMessage, NewReport, QuarantineRow, ReportRow};

@@ -278,6 +278,8 @@ async fn a_report_links_only_to_the_order_with_its_accession_and_sample() {
         let accessions: Vec<_> = reports.iter().map(|r| r.accession.clone()).collect();
         assert_eq!(accessions, [None, Some("ACC-10".to_string())]);
         assert!(reports.iter().all(|r| r.status == "needs_order"));
+        let waiting = db.store.reports_needing_order(10).await.unwrap();
+        assert_eq!(waiting.len(), 2, "{}", db.backend);
         assert!(db.store.list_messages(10).await.unwrap().is_empty());
         db.cleanup().await;
     }

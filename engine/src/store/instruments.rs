@@ -17,6 +17,18 @@ pub struct NewInstrumentFile {
     pub quarantine_id: Option<i64>,
 }
 
+/// An instrument file without its record tree: what the dashboard and the API list.
+#[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow)]
+pub struct InstrumentFileSummary {
+    pub id: i64,
+    pub path: String,
+    pub connector: String,
+    pub status: String,
+    pub warnings_json: String,
+    pub quarantine_id: Option<i64>,
+    pub created_at: String,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow)]
 pub struct InstrumentFileRow {
     pub id: i64,
@@ -56,6 +68,22 @@ impl Store {
                 .bind(quarantine_id).bind(id).execute(p).await?;
         });
         Ok(())
+    }
+
+    /// The newest `limit` files, without their record trees (which can be large).
+    pub async fn recent_instrument_files(&self, limit: i64) -> Result<Vec<InstrumentFileSummary>> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT id, path, connector, status, warnings_json, quarantine_id, created_at \
+             FROM instrument_files ORDER BY id DESC LIMIT $1").bind(limit).fetch_all(p).await?))
+    }
+
+    /// Each connector's newest recorded file, with its record tree: one example per format.
+    pub async fn newest_record_per_connector(&self) -> Result<Vec<InstrumentFileRow>> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT id, path, sha256, connector, status, record_json, warnings_json, quarantine_id, created_at \
+             FROM instrument_files WHERE id IN \
+             (SELECT MAX(id) FROM instrument_files WHERE status = 'recorded' GROUP BY connector) \
+             ORDER BY id DESC").fetch_all(p).await?))
     }
 
     pub async fn list_instrument_files(&self) -> Result<Vec<InstrumentFileRow>> {

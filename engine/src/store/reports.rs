@@ -89,6 +89,14 @@ impl Store {
              FROM reports ORDER BY id DESC").fetch_all(p).await?))
     }
 
+    /// Reports in `needs_order`, newest first, at most `limit`: what the dashboard polls,
+    /// so the filter runs in the database rather than over every report ever built.
+    pub async fn reports_needing_order(&self, limit: i64) -> Result<Vec<ReportRow>> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT id, sample_id, accession, source_file, status, records_read, variants_reported, records_rejected, created_at \
+             FROM reports WHERE status = 'needs_order' ORDER BY id DESC LIMIT $1").bind(limit).fetch_all(p).await?))
+    }
+
     /// Reports that wait for the order with this accession and sample:
     /// (report id, source file path).
     pub async fn reports_waiting(

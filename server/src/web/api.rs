@@ -81,7 +81,11 @@ async fn qc(State(state): State<WebState>, session: Session) -> Response {
     if let Err(r) = signed_in(&state, &session).await {
         return r;
     }
-    match state.store.list_instrument_files().await {
+    match state
+        .store
+        .recent_instrument_files(app::model::QC_LIMIT)
+        .await
+    {
         Ok(rows) => {
             let files: Vec<app::model::QcFile> =
                 rows.into_iter().map(app::model::QcFile::from_row).collect();
