@@ -35,7 +35,7 @@ pub struct IlluminaRun {
     pub reads: Vec<run_info::Read>,
     pub samples: Vec<SampleEntry>,
     /// The whole record tree (`run.*`, `parameters.*`, `completion.*`, `sample_sheet.*`,
-    /// `samples[]`), which the mapping layer reads; null when read by `read_run_folder`.
+    /// `samples[]`), which the mapping layer reads.
     #[serde(default)]
     pub record: serde_json::Value,
 }
@@ -110,26 +110,8 @@ pub fn run_parameters_file(dir: &Path) -> Option<std::path::PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Reads a run folder's metadata. The sample sheet is optional (some runs have none yet).
+/// Reads a run folder's metadata, the way the watcher does (`connector::read_run`, with the
+/// default completion rules). The sample sheet is optional (some runs have none yet).
 pub fn read_run_folder(dir: &Path) -> Result<IlluminaRun, FormatError> {
-    let info = read_run_info(&dir.join("RunInfo.xml"))?;
-    let sheet = dir.join("SampleSheet.csv");
-    let samples = if sheet.is_file() {
-        read_sample_sheet(&sheet)?
-    } else {
-        Vec::new()
-    };
-    let platform = platform_of(&info.instrument, instrument_type(dir).as_deref());
-    Ok(IlluminaRun {
-        run_id: info.run_id,
-        flowcell: info.flowcell,
-        instrument: info.instrument,
-        platform,
-        run_number: info.run_number,
-        date: info.date,
-        lanes: info.lanes,
-        reads: info.reads,
-        samples,
-        record: serde_json::Value::Null,
-    })
+    connector::read_run(dir, &crate::config::default_completion()).map(|(run, _)| run)
 }
