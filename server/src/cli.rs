@@ -313,14 +313,12 @@ struct SegmentPerLine<W: std::io::Write>(W);
 
 impl<W: std::io::Write> std::io::Write for SegmentPerLine<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if !buf.contains(&b'\r') {
-            return self.0.write(buf);
+        for (i, part) in buf.split(|b| *b == b'\r').enumerate() {
+            if i > 0 {
+                self.0.write_all(b"\n")?;
+            }
+            self.0.write_all(part)?;
         }
-        let mapped: Vec<u8> = buf
-            .iter()
-            .map(|b| if *b == b'\r' { b'\n' } else { *b })
-            .collect();
-        self.0.write_all(&mapped)?;
         Ok(buf.len())
     }
 

@@ -57,12 +57,10 @@ pub fn loinc(c: codes::Code) -> Value {
     json!({ "coding": [{ "system": LOINC, "code": c.code, "display": c.display }] })
 }
 
-fn entry(id: &str, resource: Value) -> Value {
-    let rt = resource["resourceType"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    json!({ "fullUrl": urn(id), "resource": resource, "request": { "method": "POST", "url": rt } })
+/// A transaction entry for a resource built as JSON: its type is read from the resource.
+fn entry<'a>(id: &'a str, resource: &'a Value) -> types::Entry<'a, &'a Value> {
+    let rt = resource["resourceType"].as_str().unwrap_or_default();
+    types::Entry::post(id, rt, resource)
 }
 
 /// Writes a transaction Bundle entry by entry. The DiagnosticReport, which lists every
@@ -104,13 +102,13 @@ impl<W: Write> BundleWriter<W> {
         out.write_all(&text.as_bytes()[..text.len() - 1])?;
         out.write_all(b",\"entry\":[")?;
         let mut entries = vec![
-            entry(&patient, resources::patient(&patient, order)),
-            entry(
-                &specimen,
+            (patient.clone(), resources::patient(&patient, order)),
+            (
+                specimen.clone(),
                 resources::specimen(&specimen, &patient, &head.sample_id, order),
             ),
-            entry(
-                &request,
+            (
+                request.clone(),
                 resources::service_request(&request, &patient, &specimen, order),
             ),
         ];
@@ -118,22 +116,22 @@ impl<W: Write> BundleWriter<W> {
         if let Some(regions) = &head.regions {
             let (file, analysis, study) = (id("regions-file"), id("study-analysis"), id("study"));
             let build = super::assembly_code(head.assembly);
-            entries.push(entry(&file, study::regions_file(&file, &patient, regions)));
-            entries.push(entry(
-                &analysis,
+            entries.push((file.clone(), study::regions_file(&file, &patient, regions)));
+            entries.push((
+                analysis.clone(),
                 study::analysis(&analysis, &patient, &file, build, &issued),
             ));
-            entries.push(entry(
-                &study,
+            entries.push((
+                study.clone(),
                 study::study(&study, &patient, &analysis, &request, &issued),
             ));
             study_id = Some(study);
         }
-        for (i, e) in entries.iter().enumerate() {
+        for (i, (id, resource)) in entries.iter().enumerate() {
             if i > 0 {
                 out.write_all(b",")?;
             }
-            serde_json::to_writer(&mut out, e)?;
+            serde_json::to_writer(&mut out, &entry(id, resource))?;
         }
         Ok(BundleWriter {
             sink: Sink {
@@ -208,7 +206,7 @@ impl<W: Write> BundleWriter<W> {
         if let Some(study) = &self.study {
             dr["extension"] = json!([{ "url": format!("{IG}/StructureDefinition/genomic-study-reference"), "valueReference": { "reference": urn(study) } }]);
         }
-        let text = entry(&report_id, dr).to_string();
+        let text = serde_json::to_string(&entry(&report_id, &dr))?;
         // Splice the streamed result list into the DiagnosticReport: `…"resource":{…}` gets
         // `,"result":[…]` before the resource's closing brace.
         let marker = "\"resourceType\":\"DiagnosticReport\"";

@@ -227,17 +227,17 @@ pub struct Observation<'a> {
 pub struct Entry<'a, R> {
     pub full_url: Urn<'a>,
     pub resource: R,
-    pub request: Request,
+    pub request: Request<'a>,
 }
 
 #[derive(Serialize)]
-pub struct Request {
+pub struct Request<'a> {
     pub method: &'static str,
-    pub url: &'static str,
+    pub url: &'a str,
 }
 
 impl<'a, R> Entry<'a, R> {
-    pub fn post(id: &'a str, resource_type: &'static str, resource: R) -> Self {
+    pub fn post(id: &'a str, resource_type: &'a str, resource: R) -> Self {
         Entry {
             full_url: Urn(id),
             resource,
