@@ -46,55 +46,16 @@ impl FormatError {
     }
 }
 
-/// The formats `detect` knows, by name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Detected {
-    IlluminaRunFolder,
-    Vcf,
-}
-
-impl Detected {
-    pub fn name(self) -> &'static str {
-        match self {
-            Detected::IlluminaRunFolder => "illumina-run-folder",
-            Detected::Vcf => "vcf",
-        }
-    }
-}
-
-pub fn detect(path: &Path) -> Result<Detected, FormatError> {
-    if !path.exists() {
-        return Err(FormatError::new(path, None, "no such file or directory"));
-    }
-    if path.is_dir() {
-        if illumina::looks_like_run_folder(path) {
-            return Ok(Detected::IlluminaRunFolder);
-        }
-        return Err(FormatError::new(
-            path,
-            None,
-            "a folder, but not an Illumina run folder (no RunInfo.xml or RunParameters.xml)",
-        ));
-    }
+/// A VCF by its name: `.vcf`, or bgzipped `.vcf.gz` / `.vcf.bgz`.
+pub fn is_vcf_name(path: &Path) -> bool {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or_default()
         .to_ascii_lowercase();
-    if name.ends_with(".vcf") || name.ends_with(".vcf.gz") || name.ends_with(".vcf.bgz") {
-        return Ok(Detected::Vcf);
-    }
-    Err(FormatError::new(
-        path,
-        None,
-        "unknown format: expected an Illumina run folder or a .vcf/.vcf.gz file",
-    ))
-}
-
-/// Parses any supported input into a JSON record tree (for `genobridge parse`), with the
-/// built-in connectors only.
-pub fn parse_to_json(path: &Path) -> Result<serde_json::Value, FormatError> {
-    Registry::builtin().parse(path, None).map(|p| p.tree)
+    [".vcf", ".vcf.gz", ".vcf.bgz"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
 }
 
 /// A VCF's summary (`vcf.*`), so `genobridge parse` covers pipeline output too.
@@ -105,7 +66,7 @@ impl Connector for VcfConnector {
         "vcf"
     }
     fn sniff(&self, path: &Path) -> bool {
-        matches!(detect(path), Ok(Detected::Vcf))
+        path.is_file() && is_vcf_name(path)
     }
     fn parse(&self, path: &Path) -> Result<Parsed, FormatError> {
         let summary = vcf::summarize(path)?;

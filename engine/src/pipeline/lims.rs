@@ -87,7 +87,7 @@ pub async fn enqueue_record(engine: &Engine, kind: &str, tree: &Value) -> Enqueu
 /// Queues a newly recorded run's documents. Each failing mapping quarantines the run folder
 /// with its reason (the run itself stays recorded) and is audited.
 pub async fn enqueue_run(engine: &Engine, tree: &Value, run_id: &str, folder: &str) {
-    let kind = crate::formats::Detected::IlluminaRunFolder.name();
+    let kind = crate::formats::illumina::connector::RUN_FOLDER;
     enqueue_source(engine, kind, tree, ("run", run_id), folder).await;
 }
 
@@ -140,7 +140,7 @@ pub async fn enqueue_missing(engine: &Engine, tree: &Value, run_id: &str) {
             return;
         }
     }
-    let kind = crate::formats::Detected::IlluminaRunFolder.name();
+    let kind = crate::formats::illumina::connector::RUN_FOLDER;
     let done = enqueue_record(engine, kind, tree).await;
     if !done.ids.is_empty() {
         tracing::info!(

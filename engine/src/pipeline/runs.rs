@@ -63,7 +63,7 @@ async fn claim(engine: &Engine, dir: &Path, status: &str) -> Option<i64> {
     let new = NewInstrumentFile {
         path: dir.display().to_string(),
         sha256: metadata_sha(dir),
-        connector: "illumina-run-folder".into(),
+        connector: illumina::connector::RUN_FOLDER.into(),
         status: status.into(),
         record_json: None,
         warnings_json: "[]".into(),
@@ -139,7 +139,7 @@ async fn record(engine: &Engine, dir: &Path) {
                 return;
             };
             if let Some(q) =
-                quarantine_input(engine, dir, "illumina-run-folder", &e.to_string()).await
+                quarantine_input(engine, dir, illumina::connector::RUN_FOLDER, &e.to_string()).await
             {
                 let _ = store.set_instrument_file_quarantine(id, q).await;
             }

@@ -19,10 +19,7 @@ pub async fn scan(engine: &Engine, state: &mut ScanState) {
     let mut files: Vec<_> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.path())
-        .filter(|p| {
-            let n = p.to_string_lossy().to_ascii_lowercase();
-            p.is_file() && (n.ends_with(".vcf") || n.ends_with(".vcf.gz"))
-        })
+        .filter(|p| p.is_file() && crate::formats::is_vcf_name(p))
         .collect();
     files.sort();
     let settle = Duration::from_millis(engine.config.watch.settle_ms);

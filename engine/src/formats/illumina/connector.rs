@@ -41,9 +41,12 @@ impl Default for IlluminaRunFolder {
     }
 }
 
+/// The run-folder connector's name: the record kind mappings name as their `source`.
+pub const RUN_FOLDER: &str = "illumina-run-folder";
+
 impl Connector for IlluminaRunFolder {
     fn name(&self) -> &str {
-        "illumina-run-folder"
+        RUN_FOLDER
     }
     fn sniff(&self, path: &Path) -> bool {
         path.is_dir() && super::looks_like_run_folder(path)
