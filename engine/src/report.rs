@@ -49,11 +49,13 @@ pub struct Report {
     pub tally: Tally,
 }
 
-/// Opens a VCF for reporting one sample: checks the sample and the assembly.
+/// Opens a VCF for reporting one sample: checks the sample and the assembly. The head
+/// carries the selection's regions studied, which the messages describe.
 pub fn open_report(
     path: &Path,
     sample: Option<&str>,
     default_assembly: Option<Assembly>,
+    selection: &Selection,
 ) -> Result<(VcfReader, ReportHead), FormatError> {
     let reader = VcfReader::open(path)?;
     let samples = reader.sample_names().to_vec();
@@ -99,7 +101,7 @@ pub fn open_report(
             .unwrap_or_default(),
         assembly,
         header_warnings: reader.warnings().to_vec(),
-        regions: None,
+        regions: selection.regions.clone(),
     };
     Ok((reader, head))
 }
@@ -147,7 +149,7 @@ pub fn build_report(
     selection: &Selection,
     progress: impl FnMut(u64, u64, u64),
 ) -> Result<Report, FormatError> {
-    let (mut reader, head) = open_report(path, sample, default_assembly)?;
+    let (mut reader, head) = open_report(path, sample, default_assembly, selection)?;
     let mut variants = Vec::new();
     let t = stream_variants::<FormatError>(
         &mut reader,
@@ -159,10 +161,7 @@ pub fn build_report(
         progress,
     )?;
     Ok(Report {
-        head: ReportHead {
-            regions: selection.regions.clone(),
-            ..head
-        },
+        head,
         variants,
         tally: t,
     })

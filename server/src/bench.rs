@@ -34,7 +34,9 @@ pub fn convert_once(path: &Path, assembly: Option<Assembly>, out_dir: &Path) -> 
     let start = Instant::now();
     let order = crate::demo::placeholder_order();
     let env = Envelope::new("GBBENCH");
-    let (reader, head) = open_report(path, None, assembly).map_err(|e| e.to_string())?;
+    let selection = Selection::default();
+    let (reader, head) =
+        open_report(path, None, assembly, &selection).map_err(|e| e.to_string())?;
     let create = |name: &str| {
         std::fs::File::create(out_dir.join(name))
             .map(|f| BufWriter::with_capacity(64 * 1024, f))
@@ -44,7 +46,6 @@ pub fn convert_once(path: &Path, assembly: Option<Assembly>, out_dir: &Path) -> 
         lri: Some(create("out.hl7")?),
         fhir: Some(create("out.json")?),
     };
-    let selection = Selection::default();
     let (tally, _) = stream::convert(
         path,
         reader,

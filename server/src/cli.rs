@@ -265,7 +265,7 @@ fn convert(
     };
     let selection = selection.load().map_err(|e| e.to_string())?;
     let (reader, head) =
-        open_report(&path, sample.as_deref(), assembly).map_err(|e| e.to_string())?;
+        open_report(&path, sample.as_deref(), assembly, &selection).map_err(|e| e.to_string())?;
     for w in &head.header_warnings {
         eprintln!("{}: warning: {w}", path.display());
     }

@@ -69,10 +69,6 @@ where
     let io_err = |what: &str, e: std::io::Error| {
         FormatError::new(path, None, format!("writing the {what} message: {e}"))
     };
-    let head = ReportHead {
-        regions: selection.regions.clone(),
-        ..head.clone()
-    };
     std::thread::scope(|s| {
         let lri = match outputs.lri {
             Some(out) => {
