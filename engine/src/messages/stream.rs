@@ -73,7 +73,7 @@ where
         let lri = match outputs.lri {
             Some(out) => {
                 let w =
-                    OruWriter::start(out, &head, order, env, None).map_err(|e| io_err("LRI", e))?;
+                    OruWriter::start(out, head, order, env, None).map_err(|e| io_err("LRI", e))?;
                 Some(writer_thread(s, w, |w, v| w.variant(v), |w| w.finish()))
             }
             None => None,
@@ -81,7 +81,7 @@ where
         let fhir = match outputs.fhir {
             Some(out) => {
                 let w =
-                    BundleWriter::start(out, &head, order, env).map_err(|e| io_err("FHIR", e))?;
+                    BundleWriter::start(out, head, order, env).map_err(|e| io_err("FHIR", e))?;
                 Some(writer_thread(s, w, |w, v| w.variant(v), |w| w.finish()))
             }
             None => None,
