@@ -84,12 +84,4 @@ impl GeneTable {
             .or_else(|| self.previous.get(symbol))
             .map(String::as_str)
     }
-
-    pub fn len(&self) -> usize {
-        self.current.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.current.is_empty()
-    }
 }
