@@ -8,8 +8,9 @@ pub mod orders;
 pub mod stream;
 
 use crate::{
-    formats::vcf::{ClinicalSignificance, Zygosity},
-    report::Report,
+    formats::vcf::{tree::ReportFacts, tree::VariantView, Variant},
+    mapping::report::{Fields, Plan},
+    report::{Report, ReportHead},
     store::Order,
 };
 use codes::Code;
@@ -46,7 +47,55 @@ impl Envelope {
 pub trait MessageKind {
     /// `lri` or `fhir`.
     fn name(&self) -> &'static str;
-    fn build(&self, report: &Report, order: &Order, env: &Envelope) -> String;
+    /// `plan` is the compiled report mapping: it decides what each variant says.
+    fn build(&self, report: &Report, order: &Order, env: &Envelope, plan: &Plan) -> String;
+}
+
+/// What the per-variant tree knows about the report.
+pub fn facts<'a>(head: &'a ReportHead, env: &Envelope) -> ReportFacts<'a> {
+    ReportFacts {
+        assembly: head.assembly,
+        somatic: env.somatic,
+        sample_id: &head.sample_id,
+        csq: head.csq.as_deref(),
+    }
+}
+
+/// Each variant of an in-memory report with its mapped fields. A variant the mapping
+/// rejects is left out here; `report_rejections` names it.
+pub fn map_report<'a>(
+    report: &'a Report,
+    env: &Envelope,
+    plan: &'a Plan,
+) -> Vec<(&'a Variant, Fields<'a>)> {
+    let facts = facts(&report.head, env);
+    report
+        .variants
+        .iter()
+        .filter_map(|v| {
+            let view = VariantView::new(v, facts, &plan.choice);
+            plan.evaluate(&view).ok().map(|f| (v, f))
+        })
+        .collect()
+}
+
+/// The variants of an in-memory report that the mapping rejects, with the reason.
+pub fn report_rejections(
+    report: &Report,
+    env: &Envelope,
+    plan: &Plan,
+) -> Vec<crate::formats::vcf::Rejection> {
+    let facts = facts(&report.head, env);
+    report
+        .variants
+        .iter()
+        .filter_map(|v| {
+            let view = VariantView::new(v, facts, &plan.choice);
+            plan.evaluate(&view)
+                .err()
+                .map(|e| crate::formats::vcf::Rejection::new(v.line, e.to_string()))
+        })
+        .collect()
 }
 
 pub fn kind(name: &str) -> Option<Box<dyn MessageKind + Send + Sync>> {
@@ -54,24 +103,6 @@ pub fn kind(name: &str) -> Option<Box<dyn MessageKind + Send + Sync>> {
         "lri" => Some(Box::new(lri::Lri)),
         "fhir" => Some(Box::new(fhir::Fhir)),
         _ => None,
-    }
-}
-
-pub fn zygosity_code(z: Zygosity) -> Code {
-    match z {
-        Zygosity::Heterozygous => codes::HETEROZYGOUS,
-        Zygosity::Homozygous => codes::HOMOZYGOUS,
-        Zygosity::Hemizygous => codes::HEMIZYGOUS,
-    }
-}
-
-pub fn significance_code(s: ClinicalSignificance) -> Code {
-    match s {
-        ClinicalSignificance::Pathogenic => codes::PATHOGENIC,
-        ClinicalSignificance::LikelyPathogenic => codes::LIKELY_PATHOGENIC,
-        ClinicalSignificance::UncertainSignificance => codes::UNCERTAIN,
-        ClinicalSignificance::LikelyBenign => codes::LIKELY_BENIGN,
-        ClinicalSignificance::Benign => codes::BENIGN,
     }
 }
 

@@ -31,6 +31,17 @@ impl Engine {
         Engine { store, config }
     }
 
+    /// The report mapping that runs now: the shipped default, compiled with the
+    /// configured HGNC table.
+    pub async fn report_plan(&self) -> std::sync::Arc<crate::mapping::report::Plan> {
+        let mapping = crate::mapping::Mapping::default_report();
+        let genes = self.config.selection.genes_by_symbol.clone();
+        std::sync::Arc::new(
+            crate::mapping::report::Plan::compile(&mapping, genes)
+                .expect("the shipped report mapping compiles"),
+        )
+    }
+
     /// One pass over the watched folders.
     pub async fn scan_once(&self, state: &mut watch::ScanState) {
         runs::scan(self, state).await;

@@ -28,6 +28,9 @@ pub struct ReportHead {
     /// The regions the test studied, when the selection names a BED file.
     #[serde(skip)]
     pub regions: Option<std::sync::Arc<crate::formats::bed::Regions>>,
+    /// VEP's CSQ layout from the header, which the mapping's `csq[]` paths read.
+    #[serde(skip)]
+    pub csq: Option<std::sync::Arc<crate::formats::vcf::annotation::CsqLayout>>,
 }
 
 /// The counts of one pass over a VCF.
@@ -102,6 +105,7 @@ pub fn open_report(
         assembly,
         header_warnings: reader.warnings().to_vec(),
         regions: selection.regions.clone(),
+        csq: reader.csq_layout().cloned().map(std::sync::Arc::new),
     };
     Ok((reader, head))
 }

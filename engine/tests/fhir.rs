@@ -1,5 +1,6 @@
 mod common;
 use common::fixture;
+use engine::mapping::{report::Plan, Mapping};
 use engine::messages::{fhir::Fhir, Envelope, MessageKind};
 use engine::report::{build_report, Selection};
 use engine::store::Order;
@@ -22,7 +23,12 @@ fn bundle_of(vcf: &std::path::Path, selection: &Selection) -> serde_json::Value 
         sample_id: r.head.sample_id.clone(),
         ..Order::default()
     };
-    serde_json::from_str(&Fhir.build(&r, &order, &Envelope::new("C1"))).unwrap()
+    let plan = Plan::compile(
+        &Mapping::default_report(),
+        selection.genes_by_symbol.clone(),
+    )
+    .unwrap();
+    serde_json::from_str(&Fhir.build(&r, &order, &Envelope::new("C1"), &plan)).unwrap()
 }
 
 #[test]

@@ -1,5 +1,6 @@
 mod common;
 use common::fixture;
+use engine::mapping::{report::Plan, Mapping};
 use engine::messages::{lri, Envelope};
 use engine::report::{build_report, Selection};
 use engine::store::Order;
@@ -35,7 +36,12 @@ fn with_gene_table() -> Selection {
 
 fn oru_of(vcf: &std::path::Path, selection: &Selection) -> String {
     let r = build_report(vcf, None, None, selection, |_, _, _| {}).unwrap();
-    lri::build_oru(&r, &order(), &Envelope::new("CTRL-1"))
+    let plan = Plan::compile(
+        &Mapping::default_report(),
+        selection.genes_by_symbol.clone(),
+    )
+    .unwrap();
+    lri::build_oru(&r, &order(), &Envelope::new("CTRL-1"), &plan)
 }
 
 fn oru() -> String {

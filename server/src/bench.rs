@@ -35,6 +35,9 @@ pub fn convert_once(path: &Path, assembly: Option<Assembly>, out_dir: &Path) -> 
     let order = crate::demo::placeholder_order();
     let env = Envelope::new("GBBENCH");
     let selection = Selection::default();
+    let plan =
+        engine::mapping::report::Plan::compile(&engine::mapping::Mapping::default_report(), None)
+            .map_err(|e| e.to_string())?;
     let (reader, head) =
         open_report(path, None, assembly, &selection).map_err(|e| e.to_string())?;
     let create = |name: &str| {
@@ -53,6 +56,7 @@ pub fn convert_once(path: &Path, assembly: Option<Assembly>, out_dir: &Path) -> 
         &selection,
         &order,
         &env,
+        &plan,
         outputs,
         |_, _, _| {},
     )

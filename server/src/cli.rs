@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use engine::{
     config::Config,
     formats::{self, vcf::Assembly},
+    mapping::{report::Plan, Mapping},
     messages::{
         stream::{self, Outputs},
         Envelope,
@@ -78,6 +79,9 @@ enum Command {
         /// to code the drugs of ClinVar drug-response assertions.
         #[arg(long)]
         rxnorm: Option<PathBuf>,
+        /// A report mapping file (default: the shipped `vcf-report`).
+        #[arg(long)]
+        mapping: Option<PathBuf>,
         path: PathBuf,
     },
     /// Measure VCF → LRI + FHIR throughput and peak memory, beside the Python peer.
@@ -173,6 +177,7 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
             regions,
             hgnc,
             rxnorm,
+            mapping,
             path,
         } => {
             let selection = Selection {
@@ -181,7 +186,11 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
                 rxnorm_table: rxnorm,
                 ..Selection::default()
             };
-            convert(to, order, sample, assembly, selection, path)
+            let mapping = match mapping {
+                Some(p) => read_mapping(&p)?,
+                None => Mapping::default_report(),
+            };
+            convert(to, order, sample, assembly, selection, &mapping, path)
         }
         Command::Audit {
             command: AuditCommand::Verify,
@@ -237,12 +246,20 @@ fn parse(
     Ok(0)
 }
 
+/// Reads and checks a mapping file; errors name the file, the rule and the reason.
+pub fn read_mapping(p: &std::path::Path) -> Result<Mapping, String> {
+    let text =
+        std::fs::read_to_string(p).map_err(|e| format!("{}: cannot read: {e}", p.display()))?;
+    Mapping::from_toml(&p.display().to_string(), &text).map_err(|e| e.to_string())
+}
+
 fn convert(
     to: Target,
     order: Option<PathBuf>,
     sample: Option<String>,
     assembly: Option<Assembly>,
     selection: Selection,
+    mapping: &Mapping,
     path: PathBuf,
 ) -> Result<i32, String> {
     let order: Order = match order {
@@ -264,6 +281,8 @@ fn convert(
         }
     };
     let selection = selection.load().map_err(|e| e.to_string())?;
+    let plan =
+        Plan::compile(mapping, selection.genes_by_symbol.clone()).map_err(|e| e.to_string())?;
     let (reader, head) =
         open_report(&path, sample.as_deref(), assembly, &selection).map_err(|e| e.to_string())?;
     for w in &head.header_warnings {
@@ -290,6 +309,7 @@ fn convert(
         &selection,
         &order,
         &env,
+        &plan,
         outputs,
         |r, v, x| progress.update(r, v, x),
     )

@@ -1,15 +1,16 @@
 //! VCF: a streaming reader that repairs what is safe to repair, rejects bad records one by
 //! one with their line numbers, and turns each good record into reportable variants.
 
-mod annotation;
+pub mod annotation;
 mod genotype;
 mod reader;
+pub mod tree;
 mod variant;
 
 pub use annotation::{ClinicalSignificance, DrugResponse, TranscriptAnnotation};
 pub use genotype::{Genotype, Zygosity};
 pub use reader::{Assembly, VcfItem, VcfReader};
-pub use variant::{Rejection, Variant};
+pub use variant::{RawColumns, Rejection, Variant};
 
 use super::FormatError;
 use serde::Serialize;

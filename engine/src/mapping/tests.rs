@@ -12,6 +12,18 @@ fn fixture_tree() -> Value {
     serde_json::to_value(run).expect("a run serialises")
 }
 
+/// One transform on one JSON value, as a LIMS rule applies it.
+fn apply(t: Transform, v: Value) -> Result<Value, String> {
+    struct NoPaths;
+    impl transform::Context for NoPaths {
+        fn path(&self, _: usize) -> Option<std::borrow::Cow<'_, str>> {
+            None
+        }
+    }
+    let c = transform::Compiled::new(&t, &Default::default(), &mut 0)?;
+    c.apply_json(v, &NoPaths).map(|v| v.unwrap_or(Value::Null))
+}
+
 fn mapping(toml_text: &str) -> Mapping {
     toml::from_str(toml_text).expect("the test mapping parses")
 }
@@ -75,13 +87,10 @@ fn a_sample_in_several_lanes_without_the_lane_in_the_key_is_refused() {
 #[test]
 fn a_missing_required_field_names_the_field_and_the_element() {
     let mut m = mapping(PER_SAMPLE);
-    m.fields.push(FieldRule {
+    m.rules.push(Rule {
         to: "sample.project_code".into(),
-        from: Some("samples[].project".into()),
-        value: None,
-        transform: vec![],
-        default: None,
-        optional: false,
+        from: "samples[].project".into(),
+        ..Rule::default()
     });
     let err = m.apply(&fixture_tree()).unwrap_err();
     assert_eq!(
@@ -135,14 +144,14 @@ fn transforms_that_cannot_apply_say_why() {
         !err.to_string().contains("22F52TLT3"),
         "values stay out of errors: {err}"
     );
-    let upper = Transform::Upper.apply(json!(8)).unwrap_err();
+    let upper = apply(Transform::Upper, json!(8)).unwrap_err();
     assert!(
         upper.contains("upper") && upper.contains("a number"),
         "{upper}"
     );
-    assert_eq!(Transform::ToNumber.apply(json!(" 42 ")), Ok(json!(42)));
-    assert_eq!(Transform::ToNumber.apply(json!("0.5")), Ok(json!(0.5)));
-    assert_eq!(Transform::Trim.apply(json!(" a ")), Ok(json!("a")));
+    assert_eq!(apply(Transform::ToNumber, json!(" 42 ")), Ok(json!(42)));
+    assert_eq!(apply(Transform::ToNumber, json!("0.5")), Ok(json!(0.5)));
+    assert_eq!(apply(Transform::Trim, json!(" a ")), Ok(json!("a")));
 }
 
 #[test]

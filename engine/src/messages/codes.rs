@@ -8,7 +8,7 @@
 //! "NCPI" = NIH-NCPI ncpi-fhir-ig CodeSystem-LoincAnswers (LOINC LL2938-0).
 
 /// A coded concept.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Code {
     pub code: &'static str,
     pub display: &'static str,

@@ -12,6 +12,7 @@ mod variant;
 use super::{codes, Envelope, MessageKind};
 use crate::{
     formats::vcf::Variant,
+    mapping::report::{Fields, Plan},
     report::{Report, ReportHead},
     store::Order,
 };
@@ -28,11 +29,12 @@ impl MessageKind for Fhir {
         "fhir"
     }
 
-    fn build(&self, report: &Report, order: &Order, env: &Envelope) -> String {
+    fn build(&self, report: &Report, order: &Order, env: &Envelope, plan: &Plan) -> String {
+        let mapped = super::map_report(report, env, plan);
         let written = (|| {
             let mut w = BundleWriter::start(Vec::new(), &report.head, order, env)?;
-            for v in &report.variants {
-                w.variant(v)?;
+            for (v, fields) in &mapped {
+                w.variant(v, fields)?;
             }
             w.finish()
         })();
@@ -153,7 +155,9 @@ impl<W: Write> BundleWriter<W> {
         })
     }
 
-    pub fn variant(&mut self, v: &Variant) -> io::Result<()> {
+    /// One variant: its Variant Observation from the mapped fields, and the implications
+    /// that hang off it.
+    pub fn variant(&mut self, v: &Variant, fields: &Fields<'_>) -> io::Result<()> {
         let key = format!(
             "variant|{}|{}|{}|{}",
             v.chrom, v.pos, v.ref_allele, v.alt_allele
@@ -164,13 +168,10 @@ impl<W: Write> BundleWriter<W> {
             patient: &self.patient,
             specimen: &self.specimen,
             issued: &self.issued,
-            assembly: self.head.assembly,
-            somatic: self.env.somatic,
             codes: &self.codes,
             category: &self.category,
         };
-        let c_hgvs = v.annotation.as_ref().and_then(|a| a.full_c_hgvs());
-        let obs = variant::variant_observation(&vid, v, c_hgvs.as_deref(), &cx);
+        let obs = variant::variant_observation(&vid, fields, &cx);
         self.sink.entry(&vid, &obs)?;
         if !v.drug_responses.is_empty() {
             let tid = stable_id(&self.head, &self.order, &format!("{key}|therapeutic"));
@@ -181,8 +182,8 @@ impl<W: Write> BundleWriter<W> {
             let ti = variant::therapeutic_implication(&tid, v, &vid, review.as_deref(), &cx);
             self.sink.entry(&tid, &ti)?;
         }
-        if let Some(s) = v.clinical_significance {
-            self.positive |= s.is_pathogenic();
+        if let Some(s) = fields.significance() {
+            self.positive |= crate::mapping::catalogue::is_positive(s);
             let did = stable_id(&self.head, &self.order, &format!("{key}|implication"));
             let imp = variant::diagnostic_implication(&did, s, v, &vid, &cx);
             self.sink.entry(&did, &imp)?;

@@ -9,7 +9,7 @@ pub use obx::ObxWriter;
 
 use super::{Envelope, MessageKind};
 use crate::{
-    formats::vcf::Variant,
+    mapping::report::{Fields, Plan},
     report::{Report, ReportHead},
     store::Order,
 };
@@ -24,8 +24,8 @@ impl MessageKind for Lri {
         "lri"
     }
 
-    fn build(&self, report: &Report, order: &Order, env: &Envelope) -> String {
-        build_oru(report, order, env)
+    fn build(&self, report: &Report, order: &Order, env: &Envelope, plan: &Plan) -> String {
+        build_oru(report, order, env, plan)
     }
 }
 
@@ -34,8 +34,6 @@ pub struct OruWriter<W: Write> {
     out: W,
     sep: Separators,
     obx: ObxWriter,
-    head: ReportHead,
-    somatic: bool,
     group: usize,
     /// `None`: the overall interpretation is decided from the variants seen and written
     /// at the end (streaming); `Some`: it was known up front and already written.
@@ -58,8 +56,6 @@ impl<W: Write> OruWriter<W> {
             out,
             sep: Separators::default(),
             obx: ObxWriter::new(Separators::default()),
-            head: head.clone(),
-            somatic: env.somatic,
             group: 1,
             overall_written: positive.is_some(),
             positive_seen: false,
@@ -89,13 +85,13 @@ impl<W: Write> OruWriter<W> {
         write!(self.out, "{}", seg.display(&self.sep))
     }
 
-    /// One OBX group for one variant; groups are numbered from 2 (1 is the interpretation).
-    pub fn variant(&mut self, v: &Variant) -> io::Result<()> {
+    /// One OBX group for one variant's mapped fields; groups are numbered from 2 (1 is the
+    /// interpretation).
+    pub fn variant(&mut self, fields: &Fields<'_>) -> io::Result<()> {
         self.group += 1;
-        self.positive_seen |= v.clinical_significance.is_some_and(|s| s.is_pathogenic());
+        self.positive_seen |= fields.is_positive();
         let sub_id = self.group.to_string();
-        self.obx
-            .variant_group(&mut self.out, &sub_id, v, self.head.assembly, self.somatic)
+        self.obx.variant_group(&mut self.out, &sub_id, fields)
     }
 
     /// Writes the interpretation (if still due) and SPM, and hands back the sink.
@@ -111,15 +107,13 @@ impl<W: Write> OruWriter<W> {
     }
 }
 
-pub fn build_oru(report: &Report, order: &Order, env: &Envelope) -> String {
-    let positive = report
-        .variants
-        .iter()
-        .any(|v| v.clinical_significance.is_some_and(|s| s.is_pathogenic()));
+pub fn build_oru(report: &Report, order: &Order, env: &Envelope, plan: &Plan) -> String {
+    let mapped = super::map_report(report, env, plan);
+    let positive = mapped.iter().any(|(_, f)| f.is_positive());
     let written = (|| {
         let mut w = OruWriter::start(Vec::new(), &report.head, order, env, Some(positive))?;
-        for v in &report.variants {
-            w.variant(v)?;
+        for (_, fields) in &mapped {
+            w.variant(fields)?;
         }
         w.finish()
     })();

@@ -6,10 +6,11 @@
 use super::{fhir::BundleWriter, lri::OruWriter, Envelope};
 use crate::{
     formats::{
-        vcf::{Variant, VcfReader},
+        vcf::{tree::VariantView, Rejection, Variant, VcfReader},
         FormatError,
     },
-    report::{stream_variants, ReportHead, Selection, Tally},
+    mapping::report::{Fields, Plan},
+    report::{stream_variants, ReportHead, Selection, Tally, MAX_KEPT_REJECTIONS},
     store::Order,
 };
 use std::{io::Write, path::Path, sync::mpsc, sync::Arc};
@@ -26,12 +27,13 @@ pub struct Outputs<L, F> {
     pub fhir: Option<F>,
 }
 
-type Batch = Arc<Vec<Variant>>;
+/// Variants with their mapped fields: the mapping runs once, on the reading thread.
+type Batch = Arc<Vec<(Variant, Fields<'static>)>>;
 
 fn writer_thread<'s, W: Write + Send + 's, S: Send + 's>(
     scope: &'s std::thread::Scope<'s, '_>,
     mut sink: S,
-    mut write: impl FnMut(&mut S, &Variant) -> std::io::Result<()> + Send + 's,
+    mut write: impl FnMut(&mut S, &Variant, &Fields<'static>) -> std::io::Result<()> + Send + 's,
     finish: impl FnOnce(S) -> std::io::Result<W> + Send + 's,
 ) -> (
     mpsc::SyncSender<Batch>,
@@ -40,8 +42,8 @@ fn writer_thread<'s, W: Write + Send + 's, S: Send + 's>(
     let (tx, rx) = mpsc::sync_channel::<Batch>(QUEUE);
     let handle = scope.spawn(move || {
         for batch in rx {
-            for v in batch.iter() {
-                write(&mut sink, v)?;
+            for (v, f) in batch.iter() {
+                write(&mut sink, v, f)?;
             }
         }
         finish(sink)
@@ -49,8 +51,10 @@ fn writer_thread<'s, W: Write + Send + 's, S: Send + 's>(
     (tx, handle)
 }
 
-/// Converts the VCF `reader` (opened with `open_report`) into the requested messages.
-/// `progress` gets (records read, reported, rejected) after every record.
+/// Converts the VCF `reader` (opened with `open_report`) into the requested messages,
+/// each variant mapped by `plan`; a variant the mapping rejects is counted as rejected
+/// with the rule and reason. `progress` gets (records read, reported, rejected) after
+/// every record.
 #[allow(clippy::too_many_arguments)]
 pub fn convert<L, F>(
     path: &Path,
@@ -59,6 +63,7 @@ pub fn convert<L, F>(
     selection: &Selection,
     order: &Order,
     env: &Envelope,
+    plan: &Plan,
     outputs: Outputs<L, F>,
     progress: impl FnMut(u64, u64, u64),
 ) -> Result<(Tally, Outputs<L, F>), FormatError>
@@ -74,7 +79,7 @@ where
             Some(out) => {
                 let w =
                     OruWriter::start(out, head, order, env, None).map_err(|e| io_err("LRI", e))?;
-                Some(writer_thread(s, w, |w, v| w.variant(v), |w| w.finish()))
+                Some(writer_thread(s, w, |w, _, f| w.variant(f), |w| w.finish()))
             }
             None => None,
         };
@@ -82,7 +87,12 @@ where
             Some(out) => {
                 let w =
                     BundleWriter::start(out, head, order, env).map_err(|e| io_err("FHIR", e))?;
-                Some(writer_thread(s, w, |w, v| w.variant(v), |w| w.finish()))
+                Some(writer_thread(
+                    s,
+                    w,
+                    |w, v, f| w.variant(v, f),
+                    |w| w.finish(),
+                ))
             }
             None => None,
         };
@@ -92,9 +102,12 @@ where
             .chain(fhir.iter().map(|x| &x.0))
             .collect();
         let mut batch = Vec::with_capacity(BATCH);
+        let facts = super::facts(head, env);
+        let mut mapping_rejected: Vec<Rejection> = Vec::new();
+        let mut mapping_rejected_total = 0u64;
         // A writer that stopped (its output failed) drops its receiver; reading stops too
         // and the writer's own error is reported below.
-        let send = |batch: &mut Vec<Variant>| -> Result<(), FormatError> {
+        let send = |batch: &mut Vec<(Variant, Fields<'static>)>| -> Result<(), FormatError> {
             let full = Arc::new(std::mem::replace(batch, Vec::with_capacity(BATCH)));
             for tx in &senders {
                 tx.send(full.clone())
@@ -106,15 +119,35 @@ where
             &mut reader,
             selection,
             |v| {
-                batch.push(v);
-                if batch.len() == BATCH {
-                    send(&mut batch)?;
+                let mapped = plan.evaluate(&VariantView::new(&v, facts, &plan.choice));
+                match mapped {
+                    Ok(fields) => {
+                        let fields = fields.into_owned();
+                        batch.push((v, fields));
+                        if batch.len() == BATCH {
+                            send(&mut batch)?;
+                        }
+                    }
+                    Err(e) => {
+                        mapping_rejected_total += 1;
+                        if mapping_rejected.len() < MAX_KEPT_REJECTIONS {
+                            mapping_rejected.push(Rejection::new(v.line, e.to_string()));
+                        }
+                    }
                 }
                 Ok(())
             },
             progress,
         )
-        .and_then(|t| send(&mut batch).map(|_| t));
+        .and_then(|t| send(&mut batch).map(|_| t))
+        .map(|mut t| {
+            t.reported -= mapping_rejected_total;
+            t.rejected_total += mapping_rejected_total;
+            let room = MAX_KEPT_REJECTIONS.saturating_sub(t.rejected.len());
+            t.rejected.extend(mapping_rejected.drain(..).take(room));
+            t.rejected.sort_by_key(|r| r.line);
+            t
+        });
         drop(senders);
         fn join<T>(
             path: &Path,

@@ -202,13 +202,14 @@ async fn build_and_send(
 ) -> Vec<i64> {
     let store = &engine.store;
     let mut ids = Vec::new();
+    let plan = engine.report_plan().await;
     for kind in ["lri", "fhir"] {
         let Some(builder) = messages::kind(kind) else {
             continue;
         };
         let control_id = format!("GB{report_id:08}{}", if kind == "lri" { "L" } else { "F" });
         let env = Envelope::new(&control_id);
-        let body = builder.build(report, order, &env);
+        let body = builder.build(report, order, &env, &plan);
         let destination = match (kind, &engine.config.lri_destination) {
             ("lri", Some(d)) => d.address(),
             _ => "none".to_string(),
@@ -220,11 +221,13 @@ async fn build_and_send(
             destination: destination.clone(),
             status: "pending".into(),
             body: body.clone(),
+            mapping_name: plan.name.clone(),
+            mapping_sha256: plan.sha256.clone(),
         };
         let Ok(id) = store.insert_message(&msg).await else {
             continue;
         };
-        let detail = json!({ "message_id": id, "kind": kind, "control_id": control_id, "destination": destination, "report_id": report_id });
+        let detail = json!({ "message_id": id, "kind": kind, "control_id": control_id, "destination": destination, "report_id": report_id, "mapping": plan.name, "mapping_sha256": plan.sha256 });
         let _ = store
             .append_audit(NewAuditEvent::system(
                 "message.created",

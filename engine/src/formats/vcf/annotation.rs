@@ -113,7 +113,7 @@ pub fn decode_info(value: &str) -> String {
 }
 
 /// A raw INFO column split once into (key, value) pairs; flags have an empty value.
-pub struct Info<'a>(Vec<(&'a str, &'a str)>);
+pub struct Info<'a>(pub Vec<(&'a str, &'a str)>);
 
 impl<'a> Info<'a> {
     pub fn parse(info: &'a str) -> Self {
@@ -174,7 +174,12 @@ impl CsqLayout {
         })
     }
 
-    fn index(&self, name: &str) -> Option<usize> {
+    /// The field names, in order.
+    pub fn fields(&self) -> &[String] {
+        &self.fields
+    }
+
+    pub fn index(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|f| f == name)
     }
 

@@ -192,6 +192,11 @@ impl VcfReader {
         self.assembly
     }
 
+    /// VEP's CSQ field layout, from the header.
+    pub fn csq_layout(&self) -> Option<&CsqLayout> {
+        self.csq.as_ref()
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -49,6 +49,21 @@ pub struct Variant {
     /// ClinVar `drug_response` assertions, from CLNDN entries written
     /// `<drug>_response_-_<effect>`.
     pub drug_responses: Vec<annotation::DrugResponse>,
+    /// This ALT's index among the record's ALTs, 1-based (as GT counts alleles).
+    pub alt_index: usize,
+    /// The record's raw ID, INFO, FORMAT and sample columns, shared by its ALTs: what a
+    /// mapping's `info.*`, `ann[]`, `csq[]` and `sample.*` paths read.
+    #[serde(skip)]
+    pub raw: Option<std::sync::Arc<RawColumns>>,
+}
+
+/// The columns of one VCF record that mappings read as text.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct RawColumns {
+    pub id: String,
+    pub info: String,
+    pub format: String,
+    pub sample: String,
 }
 
 impl Variant {
@@ -150,6 +165,12 @@ pub(super) fn from_record(
         cols[2].split(';').map(str::to_string).collect()
     };
     let end = pos + ref_allele.len() as u64 - 1;
+    let raw = std::sync::Arc::new(RawColumns {
+        id: cols[2].to_string(),
+        info: cols[7].to_string(),
+        format: cols.get(8).copied().unwrap_or_default().to_string(),
+        sample: cols.get(9).copied().unwrap_or_default().to_string(),
+    });
     let mut out = Vec::new();
     for (i, alt) in alts.iter().enumerate() {
         let allele_index = i + 1;
@@ -183,6 +204,8 @@ pub(super) fn from_record(
             clinvar_condition: clndn.clone(),
             clinvar_review_status: clnrev.clone(),
             drug_responses: drug_responses.clone(),
+            alt_index: allele_index,
+            raw: Some(raw.clone()),
         });
     }
     Variants(out)

@@ -5,8 +5,12 @@ use super::types::{
     Cacheable, Component, ComponentValue, Concept, LoincCache, Meta, Observation, Reference,
 };
 use crate::{
-    formats::vcf::{Assembly, ClinicalSignificance, Variant},
-    messages::{assembly_code, codes, codes::Code, refseq, significance_code, zygosity_code},
+    formats::vcf::Variant,
+    mapping::{
+        catalogue::{FhirPlace, System},
+        report::{FieldValue, Fields},
+    },
+    messages::{codes, codes::Code},
 };
 use serde_json::value::RawValue;
 
@@ -116,91 +120,55 @@ pub struct Context<'a> {
     pub patient: &'a str,
     pub specimen: &'a str,
     pub issued: &'a str,
-    pub assembly: Assembly,
-    pub somatic: bool,
     pub codes: &'a LoincCache,
     /// The two category slices, serialized once.
     pub category: &'a RawValue,
 }
 
-/// `full_c_hgvs` is passed in because it is built (allocated) from the annotation, and the
-/// Observation borrows it.
+/// The Variant Observation: each mapped field in the IG's place for it (a component, the
+/// Observation's value or method), spelled as FHIR spells its type and code system.
 pub fn variant_observation<'a>(
     id: &'a str,
-    v: &'a Variant,
-    full_c_hgvs: Option<&'a str>,
+    fields: &'a Fields<'a>,
     cx: &Context<'a>,
 ) -> Observation<'a> {
-    let mut comps = Vec::with_capacity(16);
-    if let Some(a) = &v.annotation {
-        if let Some(symbol) = &a.gene_symbol {
-            let value = match &a.hgnc_id {
-                Some(hgnc) => Concept::coded("http://www.genenames.org", hgnc, Some(symbol)),
-                None => Concept::text(symbol),
-            };
-            comps.push(cx.component(codes::GENE_STUDIED, ComponentValue::Concept(value)));
-        }
-        if let Some(full) = full_c_hgvs {
-            comps.push(cx.component(
-                codes::C_HGVS,
-                ComponentValue::Concept(Concept::coded("http://varnomen.hgvs.org", full, None)),
-            ));
-        }
-        if let Some(p) = &a.p_hgvs {
-            comps.push(cx.component(
-                codes::P_HGVS,
-                ComponentValue::Concept(Concept::coded("http://varnomen.hgvs.org", p, None)),
-            ));
-        }
-        if let Some(t) = &a.transcript {
-            let system = if a.transcript_is_ensembl() {
-                "http://www.ensembl.org"
-            } else {
-                "http://www.ncbi.nlm.nih.gov/refseq"
-            };
-            comps.push(cx.component(
-                codes::TRANSCRIPT_REF_SEQ,
-                ComponentValue::Concept(Concept::coded(system, t, None)),
-            ));
-        }
+    let mut comps = Vec::with_capacity(fields.0.len());
+    let mut method = None;
+    let mut value = None;
+    for f in &fields.0 {
+        let v = match &f.value {
+            FieldValue::Answer(a) => {
+                let concept = cx.codes.get(*a);
+                match f.target.fhir {
+                    FhirPlace::VariantValue => {
+                        value = Some(concept);
+                        continue;
+                    }
+                    FhirPlace::Method => {
+                        method = Some(concept);
+                        continue;
+                    }
+                    FhirPlace::DiagnosticImplication => continue,
+                    FhirPlace::Component => ComponentValue::Loinc(concept),
+                }
+            }
+            FieldValue::Coded { code, text } => ComponentValue::Concept(match code {
+                Some(c) => Concept::coded(fhir_system(f.target.system, c), c, text.as_deref()),
+                None => match text {
+                    Some(t) => Concept::text(t),
+                    None => continue,
+                },
+            }),
+            FieldValue::Text(t) => ComponentValue::String(t),
+            FieldValue::Range(a, b) => ComponentValue::Range(*a, *b),
+            FieldValue::Decimal(d) => match d.trim().parse::<f64>() {
+                Ok(x) => ComponentValue::Ratio(x),
+                Err(_) => continue,
+            },
+            FieldValue::Count(n) => ComponentValue::Count(*n),
+        };
+        comps.push(cx.component(f.target.loinc(), v));
     }
-    let chrom = v.chromosome();
-    if let Some(nc) = refseq(chrom, cx.assembly) {
-        comps.push(cx.component(
-            codes::GENOMIC_REF_SEQ,
-            ComponentValue::Concept(Concept::coded(
-                "http://www.ncbi.nlm.nih.gov/refseq",
-                nc,
-                None,
-            )),
-        ));
-    }
-    comps.push(cx.coded(codes::ASSEMBLY, assembly_code(cx.assembly)));
-    if let Some(c) = codes::chromosome(chrom) {
-        comps.push(cx.coded(codes::CHROMOSOME, c));
-    }
-    comps.push(cx.component(codes::REF_ALLELE, ComponentValue::String(&v.ref_allele)));
-    comps.push(cx.component(codes::ALT_ALLELE, ComponentValue::String(&v.alt_allele)));
-    comps.push(cx.coded(codes::COORDINATE_SYSTEM, codes::ONE_BASED));
-    comps.push(cx.component(codes::EXACT_START_END, ComponentValue::Range(v.pos, v.end)));
-    if let Some(z) = v.zygosity {
-        comps.push(cx.coded(codes::ALLELIC_STATE, zygosity_code(z)));
-    }
-    if let Some(af) = v.allele_frequency {
-        let af = (af * 1000.0).round() / 1000.0;
-        comps.push(cx.component(codes::ALLELE_FREQUENCY, ComponentValue::Ratio(af)));
-    }
-    if let Some(dp) = v.genotype.as_ref().and_then(|g| g.read_depth) {
-        comps.push(cx.component(codes::READ_DEPTH, ComponentValue::Count(u64::from(dp))));
-    }
-    comps.push(cx.coded(
-        codes::GENOMIC_SOURCE_CLASS,
-        if cx.somatic {
-            codes::SOMATIC
-        } else {
-            codes::GERMLINE
-        },
-    ));
     let mut obs = observation(
         Common {
             id,
@@ -213,19 +181,33 @@ pub fn variant_observation<'a>(
         comps,
     );
     obs.specimen = Some(Reference::to(cx.specimen));
-    obs.method = Some(cx.codes.get(codes::SEQUENCING));
-    obs.value_codeable_concept = Some(cx.codes.get(codes::PRESENT));
+    obs.method = method;
+    obs.value_codeable_concept = value;
     obs
 }
 
+/// FHIR code-system URIs for the catalogue's systems.
+fn fhir_system(system: Option<System>, code: &str) -> &'static str {
+    match system {
+        Some(System::Hgnc) => "http://www.genenames.org",
+        Some(System::Hgvs) => "http://varnomen.hgvs.org",
+        Some(System::Transcript) if code.starts_with("ENST") => "http://www.ensembl.org",
+        Some(System::Transcript) | Some(System::RefseqGenomic) => {
+            "http://www.ncbi.nlm.nih.gov/refseq"
+        }
+        None => "",
+    }
+}
+
+/// `significance` is the mapped 53037-8 answer.
 pub fn diagnostic_implication<'a>(
     id: &'a str,
-    s: ClinicalSignificance,
+    significance: Code,
     v: &'a Variant,
     variant: &'a str,
     cx: &Context<'a>,
 ) -> Observation<'a> {
-    let mut comps = vec![cx.coded(codes::CLINICAL_SIGNIFICANCE, significance_code(s))];
+    let mut comps = vec![cx.coded(codes::CLINICAL_SIGNIFICANCE, significance)];
     if let Some(cond) = &v.clinvar_condition {
         comps.push(tbd("conclusion-string", ComponentValue::String(cond)));
     }

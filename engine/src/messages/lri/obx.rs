@@ -7,10 +7,13 @@
 //! rather than through hl7-parser's builder (whose field maps cost more than the rest of
 //! the conversion). Every value still goes through hl7-parser's `Separators::encode`.
 
-use super::super::{assembly_code, codes, codes::Code, refseq, significance_code, zygosity_code};
-use crate::formats::{
-    bed::Regions,
-    vcf::{Assembly, Variant},
+use super::super::{codes, codes::Code, refseq};
+use crate::{
+    formats::{bed::Regions, vcf::Assembly},
+    mapping::{
+        catalogue::System,
+        report::{FieldValue, Fields},
+    },
 };
 use hl7_parser::message::Separators;
 use std::io::{self, Write};
@@ -172,96 +175,53 @@ impl ObxWriter {
         Ok(())
     }
 
+    /// One variant's OBX group: one OBX per mapped field, in the mapping's order. The
+    /// value type, coding system and units are LRI's spelling of the field; which fields
+    /// there are, and their values, come from the mapping.
     pub fn variant_group(
         &mut self,
         out: &mut impl Write,
         sub_id: &str,
-        v: &Variant,
-        assembly: Assembly,
-        somatic: bool,
+        fields: &Fields<'_>,
     ) -> io::Result<()> {
-        self.coded(out, codes::VARIANT_ASSESSMENT, sub_id, codes::PRESENT)?;
-        if let Some(a) = &v.annotation {
-            if let Some(symbol) = &a.gene_symbol {
-                // Without an HGNC id the symbol goes as text only: claiming it as an HGNC
-                // code would send a code that is not one.
-                let (id, system) = match &a.hgnc_id {
-                    Some(id) => (id.as_str(), "HGNC"),
-                    None => ("", ""),
-                };
-                let value = Value::Cwe(id, symbol, system);
-                self.obx(out, codes::GENE_STUDIED, sub_id, value, None)?;
-            }
-            if let Some(full) = a.full_c_hgvs() {
-                let value = Value::Cwe(&full, &full, "HGVS");
-                self.obx(out, codes::C_HGVS, sub_id, value, None)?;
-            }
-            if let Some(p) = &a.p_hgvs {
-                self.obx(out, codes::P_HGVS, sub_id, Value::Cwe(p, p, "HGVS"), None)?;
-            }
-            if let Some(t) = &a.transcript {
-                let system = if a.transcript_is_ensembl() {
-                    "ENSEMBL"
-                } else {
-                    "RefSeq-T"
-                };
-                let value = Value::Cwe(t, t, system);
-                self.obx(out, codes::TRANSCRIPT_REF_SEQ, sub_id, value, None)?;
+        for f in &fields.0 {
+            let what = f.target.loinc();
+            match &f.value {
+                FieldValue::Answer(a) => self.coded(out, what, sub_id, *a)?,
+                FieldValue::Coded { code, text } => {
+                    // Without a code the text goes alone: claiming it as a code in the
+                    // system would send a code that is not one.
+                    let (code, text, system) = match (code.as_deref(), text.as_deref()) {
+                        (Some(c), t) => (c, t.unwrap_or(c), v2_system(f.target.system, c)),
+                        (None, Some(t)) => ("", t, ""),
+                        (None, None) => continue,
+                    };
+                    self.obx(out, what, sub_id, Value::Cwe(code, text, system), None)?
+                }
+                FieldValue::Text(t) => self.obx(out, what, sub_id, Value::St(t), None)?,
+                FieldValue::Range(a, b) => self.obx(out, what, sub_id, Value::Nr(*a, *b), None)?,
+                FieldValue::Decimal(d) => {
+                    self.obx(out, what, sub_id, Value::Nm(d), f.target.unit)?
+                }
+                FieldValue::Count(n) => {
+                    let n = n.to_string();
+                    self.obx(out, what, sub_id, Value::Nm(&n), None)?
+                }
             }
         }
-        let chrom = v.chromosome();
-        if let Some(nc) = refseq(chrom, assembly) {
-            let value = Value::Cwe(nc, nc, "RefSeq-G");
-            self.obx(out, codes::GENOMIC_REF_SEQ, sub_id, value, None)?;
-        }
-        self.coded(out, codes::ASSEMBLY, sub_id, assembly_code(assembly))?;
-        if let Some(c) = codes::chromosome(chrom) {
-            self.coded(out, codes::CHROMOSOME, sub_id, c)?;
-        }
-        self.obx(
-            out,
-            codes::REF_ALLELE,
-            sub_id,
-            Value::St(&v.ref_allele),
-            None,
-        )?;
-        self.obx(
-            out,
-            codes::ALT_ALLELE,
-            sub_id,
-            Value::St(&v.alt_allele),
-            None,
-        )?;
-        self.coded(out, codes::COORDINATE_SYSTEM, sub_id, codes::ONE_BASED)?;
-        let range = Value::Nr(v.pos, v.end);
-        self.obx(out, codes::EXACT_START_END, sub_id, range, None)?;
-        if let Some(z) = v.zygosity {
-            self.coded(out, codes::ALLELIC_STATE, sub_id, zygosity_code(z))?;
-        }
-        if let Some(af) = v.allele_frequency {
-            let af = format!("{af:.3}");
-            let value = Value::Nm(&af);
-            self.obx(out, codes::ALLELE_FREQUENCY, sub_id, value, Some("1"))?;
-        }
-        if let Some(dp) = v.genotype.as_ref().and_then(|g| g.read_depth) {
-            let dp = dp.to_string();
-            self.obx(out, codes::READ_DEPTH, sub_id, Value::Nm(&dp), None)?;
-        }
-        self.coded(out, codes::ANALYSIS_METHOD, sub_id, codes::SEQUENCING)?;
-        if let Some(s) = v.clinical_significance {
-            self.coded(
-                out,
-                codes::CLINICAL_SIGNIFICANCE,
-                sub_id,
-                significance_code(s),
-            )?;
-        }
-        let source = if somatic {
-            codes::SOMATIC
-        } else {
-            codes::GERMLINE
-        };
-        self.coded(out, codes::GENOMIC_SOURCE_CLASS, sub_id, source)
+        Ok(())
+    }
+}
+
+/// HL7 v2 coding-system names (table 0396) for the catalogue's systems.
+fn v2_system(system: Option<System>, code: &str) -> &'static str {
+    match system {
+        Some(System::Hgnc) => "HGNC",
+        Some(System::Hgvs) => "HGVS",
+        Some(System::Transcript) if code.starts_with("ENST") => "ENSEMBL",
+        Some(System::Transcript) => "RefSeq-T",
+        Some(System::RefseqGenomic) => "RefSeq-G",
+        None => "",
     }
 }
 
