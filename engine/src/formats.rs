@@ -58,7 +58,9 @@ pub fn is_vcf_name(path: &Path) -> bool {
         .any(|ext| name.ends_with(ext))
 }
 
-/// A VCF's summary (`vcf.*`), so `genobridge parse` covers pipeline output too.
+/// A VCF, as the per-variant tree that report mappings read (`variant.*`, `info.*`,
+/// `ann[]`, `csq[]`, `clinvar.*`, `sample.*`, `report.*`; see `vcf::tree`). `parse` shows
+/// the first variant's tree, `parse --schema` its paths: the same paths a mapping names.
 pub struct VcfConnector;
 
 impl Connector for VcfConnector {
@@ -69,11 +71,31 @@ impl Connector for VcfConnector {
         path.is_file() && is_vcf_name(path)
     }
     fn parse(&self, path: &Path) -> Result<Parsed, FormatError> {
-        let summary = vcf::summarize(path)?;
-        Ok(Parsed {
-            tree: serde_json::json!({ "vcf": summary }),
-            warnings: Vec::new(),
-        })
+        let mut reader = vcf::VcfReader::open(path)?;
+        let mut warnings = reader.warnings().to_vec();
+        let sample = reader.sample_names().first().cloned().unwrap_or_default();
+        let csq = reader.csq_layout().cloned();
+        let facts = vcf::tree::ReportFacts {
+            assembly: reader.assembly().unwrap_or(vcf::Assembly::GRCh38),
+            somatic: false,
+            sample_id: &sample,
+            csq: csq.as_ref(),
+        };
+        let choice = crate::mapping::TranscriptChoice::default();
+        while let Some(item) = reader.next_item()? {
+            match item {
+                vcf::VcfItem::Variants(vs) => {
+                    if let Some(v) = vs.first() {
+                        let tree = vcf::tree::VariantView::new(v, facts, &choice).to_json();
+                        return Ok(Parsed { tree, warnings });
+                    }
+                }
+                vcf::VcfItem::Rejected(r) => {
+                    warnings.push(format!("line {}: {}", r.line, r.reason));
+                }
+            }
+        }
+        Err(FormatError::new(path, None, "no variant record to show"))
     }
 }
 

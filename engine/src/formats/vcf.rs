@@ -16,7 +16,7 @@ use super::FormatError;
 use serde::Serialize;
 use std::path::Path;
 
-/// What `genobridge parse` prints for a VCF: counts and the first variants.
+/// A whole VCF read through: counts, variants and rejections (for tests and tools).
 #[derive(Debug, Serialize)]
 pub struct VcfSummary {
     pub samples: Vec<String>,

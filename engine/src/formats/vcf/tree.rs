@@ -168,6 +168,9 @@ pub struct ReportFacts<'a> {
     pub csq: Option<&'a CsqLayout>,
 }
 
+/// An annotator and its entries for one ALT allele, each split into fields.
+type Entries<'a> = (AnnotationSource, Vec<Vec<&'a str>>);
+
 /// One variant, seen as its tree. Parses INFO, the chosen annotation entry and the sample
 /// column at most once each, on first use.
 pub struct VariantView<'a> {
@@ -176,7 +179,7 @@ pub struct VariantView<'a> {
     choice: &'a TranscriptChoice,
     info: OnceCell<Info<'a>>,
     /// The annotator whose entries this variant reads, and its entries for this ALT.
-    entries: OnceCell<Option<(AnnotationSource, Vec<Vec<&'a str>>)>>,
+    entries: OnceCell<Option<Entries<'a>>>,
     sample: OnceCell<Vec<(&'a str, &'a str)>>,
 }
 
@@ -247,7 +250,7 @@ impl<'a> VariantView<'a> {
         }
     }
 
-    fn entries(&self) -> Option<&(AnnotationSource, Vec<Vec<&'a str>>)> {
+    fn entries(&self) -> Option<&Entries<'a>> {
         self.entries
             .get_or_init(|| {
                 self.choice.sources.iter().find_map(|s| {
