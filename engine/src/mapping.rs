@@ -70,7 +70,7 @@ pub struct Mapping {
 }
 
 fn default_run_id() -> String {
-    "run_id".into()
+    "run.run_id".into()
 }
 
 /// One field of the document.

@@ -2,6 +2,9 @@
 //! port 0): success, 503 then success, a timeout then success, 4xx dead letter and its
 //! reprocess, retries exhausted, and a run folder that becomes queued documents. Every
 //! test runs on SQLite and on PostgreSQL.
+//!
+//! Run-folder mappings read the connector's record tree (`run.flowcell_id`,
+//! `samples[].index`…): the tree `genobridge parse` prints and `/sources` lists.
 
 mod common;
 
@@ -104,8 +107,8 @@ key_extra = ["samples[].lane"]
 fields = [
   { to = "externalId", from = "samples[].sample_id" },
   { to = "lane", from = "samples[].lane" },
-  { to = "run.flowcell", from = "flowcell" },
-  { to = "run.instrument", from = "instrument" },
+  { to = "run.flowcell", from = "run.flowcell_id" },
+  { to = "run.instrument", from = "run.instrument" },
   { to = "origin", value = "genobridge" },
 ]
 "#;
@@ -115,7 +118,7 @@ const PER_RUN: &str = r#"
 name = "run-summary"
 source = "illumina-run-folder"
 fields = [
-  { to = "flowcell", from = "flowcell" },
+  { to = "flowcell", from = "run.flowcell_id" },
   { to = "samples", from = "samples[].sample_id" },
 ]
 "#;
@@ -131,10 +134,12 @@ fn lims_config(root: &Path, destination: &str, mappings: &str) -> Config {
     }
 }
 
+/// The fixture run folder's record tree, parsed as `genobridge parse` parses it.
 fn run_tree() -> Value {
-    let run =
-        engine::formats::illumina::read_run_folder(&fixture(&format!("illumina/{RUN}"))).unwrap();
-    serde_json::to_value(run).unwrap()
+    engine::formats::Registry::builtin()
+        .parse(&fixture(&format!("illumina/{RUN}")), None)
+        .unwrap()
+        .tree
 }
 
 /// Queues the fixture run's documents; every mapping must succeed.
@@ -502,8 +507,9 @@ async fn a_completed_run_folder_queues_its_documents_and_a_bad_mapping_quarantin
     }
     for db in TestDb::both().await {
         let tmp = tempfile::tempdir().unwrap();
-        // The per-sample mapping reads a path this tree does not have; the run mapping is fine.
-        let bad = PER_SAMPLE.replace("from = \"flowcell\"", "from = \"run.flowcell_id\"") + PER_RUN;
+        // The per-sample mapping reads `flowcell`, the stored run's own shape, which the
+        // connector's tree does not have; the run mapping is fine.
+        let bad = PER_SAMPLE.replace("from = \"run.flowcell_id\"", "from = \"flowcell\"") + PER_RUN;
         let cfg = lims_config(tmp.path(), "url = \"http://127.0.0.1:9/none\"", &bad);
         std::fs::create_dir_all(&cfg.watch.runs_dir).unwrap();
         copy_dir(
@@ -531,7 +537,7 @@ async fn a_completed_run_folder_queues_its_documents_and_a_bad_mapping_quarantin
         assert!(q[0].source.ends_with(RUN));
         assert_eq!(
             q[0].reason,
-            "mapping \"sample-registration\", field \"run.flowcell\" (source run.flowcell_id): required value is missing"
+            "mapping \"sample-registration\", field \"run.flowcell\" (source flowcell): required value is missing"
         );
         db.cleanup().await;
     }
@@ -595,7 +601,13 @@ fn the_repository_config_builds_per_sample_documents() {
     assert!(cfg.demo.lims_listener);
     let docs = lims.mappings[0].apply(&run_tree()).unwrap();
     assert_eq!(docs.len(), 24 * 8);
+    assert_eq!(docs[0].run_id, RUN);
     assert_eq!(docs[0].body["sample"]["external_id"], "ACC13169A1");
+    assert_eq!(docs[0].body["sample"]["index"], "CACGAGCG");
+    assert_eq!(docs[0].body["sample"]["index2"], "ATCTGCCA");
+    assert_eq!(docs[0].body["run"]["id"], RUN);
+    assert_eq!(docs[0].body["run"]["flowcell"], "22F52TLT3");
+    assert_eq!(docs[0].body["run"]["instrument"], "LH00188");
     assert_eq!(docs[0].body["run"]["platform"], "NovaSeq X");
     assert!(lims.destination.client().is_ok());
 }
