@@ -66,7 +66,7 @@ export async function startServer({ ehrPort }) {
     '[[lims.mappings]]',
     'name = "run-registration"',
     'source = "illumina-run-folder"',
-    'fields = [ { to = "flowcell", from = "flowcell" }, { to = "samples", from = "samples[].sample_id" } ]',
+    'fields = [ { to = "flowcell", from = "run.flowcell_id" }, { to = "samples", from = "samples[].sample_id" } ]',
     '[demo]',
     'ehr_listener = false',
     'lims_listener = true',

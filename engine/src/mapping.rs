@@ -117,7 +117,7 @@ pub struct Mapping {
 }
 
 fn default_run_id() -> String {
-    "run_id".into()
+    "run.run_id".into()
 }
 
 fn is_default_run_id(s: &String) -> bool {

@@ -2,6 +2,9 @@
 //! port 0): success, 503 then success, a timeout then success, 4xx dead letter and its
 //! reprocess, retries exhausted, and a run folder that becomes queued documents. Every
 //! test runs on SQLite and on PostgreSQL.
+//!
+//! Run-folder mappings read the connector's record tree (`run.flowcell_id`,
+//! `samples[].index`…): the tree `genobridge parse` prints and `/sources` lists.
 
 mod common;
 
@@ -16,6 +19,7 @@ use common::{config, fixture, TestDb};
 use engine::{
     config::{Config, LimsConfig},
     delivery::lims::LimsClient,
+    mapping::Mapping,
     pipeline::{lims, Engine},
     store::{AuditEvent, LimsDeliveryRow},
 };
@@ -104,8 +108,8 @@ key_extra = ["samples[].lane"]
 fields = [
   { to = "externalId", from = "samples[].sample_id" },
   { to = "lane", from = "samples[].lane" },
-  { to = "run.flowcell", from = "flowcell" },
-  { to = "run.instrument", from = "instrument" },
+  { to = "run.flowcell", from = "run.flowcell_id" },
+  { to = "run.instrument", from = "run.instrument" },
   { to = "origin", value = "genobridge" },
 ]
 "#;
@@ -115,7 +119,7 @@ const PER_RUN: &str = r#"
 name = "run-summary"
 source = "illumina-run-folder"
 fields = [
-  { to = "flowcell", from = "flowcell" },
+  { to = "flowcell", from = "run.flowcell_id" },
   { to = "samples", from = "samples[].sample_id" },
 ]
 "#;
@@ -131,10 +135,12 @@ fn lims_config(root: &Path, destination: &str, mappings: &str) -> Config {
     }
 }
 
+/// The fixture run folder's record tree, parsed as `genobridge parse` parses it.
 fn run_tree() -> Value {
-    let run =
-        engine::formats::illumina::read_run_folder(&fixture(&format!("illumina/{RUN}"))).unwrap();
-    serde_json::to_value(run).unwrap()
+    engine::formats::Registry::builtin()
+        .parse(&fixture(&format!("illumina/{RUN}")), None)
+        .unwrap()
+        .tree
 }
 
 /// Queues the fixture run's documents; every mapping must succeed.
@@ -502,8 +508,9 @@ async fn a_completed_run_folder_queues_its_documents_and_a_bad_mapping_quarantin
     }
     for db in TestDb::both().await {
         let tmp = tempfile::tempdir().unwrap();
-        // The per-sample mapping reads a path this tree does not have; the run mapping is fine.
-        let bad = PER_SAMPLE.replace("from = \"flowcell\"", "from = \"run.flowcell_id\"") + PER_RUN;
+        // The per-sample mapping reads `flowcell`, the stored run's own shape, which the
+        // connector's tree does not have; the run mapping is fine.
+        let bad = PER_SAMPLE.replace("from = \"run.flowcell_id\"", "from = \"flowcell\"") + PER_RUN;
         let cfg = lims_config(tmp.path(), "url = \"http://127.0.0.1:9/none\"", &bad);
         std::fs::create_dir_all(&cfg.watch.runs_dir).unwrap();
         copy_dir(
@@ -531,7 +538,7 @@ async fn a_completed_run_folder_queues_its_documents_and_a_bad_mapping_quarantin
         assert!(q[0].source.ends_with(RUN));
         assert_eq!(
             q[0].reason,
-            "mapping \"sample-registration\", field \"run.flowcell\" (source run.flowcell_id): required value is missing"
+            "mapping \"sample-registration\", field \"run.flowcell\" (source flowcell): required value is missing"
         );
         db.cleanup().await;
     }
@@ -579,6 +586,70 @@ async fn a_restart_queues_a_recorded_run_that_has_no_documents_yet() {
     }
 }
 
+#[tokio::test]
+async fn a_restart_maps_the_tree_recorded_with_the_run() {
+    for db in TestDb::both().await {
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = lims_config(tmp.path(), "url = \"http://127.0.0.1:9/none\"", PER_SAMPLE);
+        std::fs::create_dir_all(&cfg.watch.runs_dir).unwrap();
+        let folder = cfg.watch.runs_dir.join(RUN);
+        copy_dir(&fixture(&format!("illumina/{RUN}")), &folder);
+        // Recorded (with the connector's tree), then a crash before queueing; the sample
+        // sheet leaves the folder before the restart.
+        let run = engine::formats::illumina::read_run_folder(&folder).unwrap();
+        db.store
+            .insert_run(&run, &folder.display().to_string())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            db.store.run_tree(RUN).await.unwrap(),
+            Some(run_tree()),
+            "{}: the run keeps the tree `genobridge parse` prints",
+            db.backend
+        );
+        std::fs::remove_file(folder.join("SampleSheet.csv")).unwrap();
+        Engine::new(db.store.clone(), cfg.clone())
+            .scan_once(&mut Default::default())
+            .await;
+        assert_eq!(
+            db.store.list_lims(1_000).await.unwrap().len(),
+            24 * 8,
+            "{}: the documents of the run as it was recorded",
+            db.backend
+        );
+        db.cleanup().await;
+    }
+    for db in TestDb::both().await {
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = lims_config(tmp.path(), "url = \"http://127.0.0.1:9/none\"", PER_SAMPLE);
+        std::fs::create_dir_all(&cfg.watch.runs_dir).unwrap();
+        let folder = cfg.watch.runs_dir.join(RUN);
+        copy_dir(&fixture(&format!("illumina/{RUN}")), &folder);
+        // A run recorded before runs kept their tree: its folder is mapped as read now,
+        // through the connector, never from the stored run's own shape.
+        let mut run = engine::formats::illumina::read_run_folder(&folder).unwrap();
+        run.record = Value::Null;
+        db.store
+            .insert_run(&run, &folder.display().to_string())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(db.store.run_tree(RUN).await.unwrap(), None);
+        Engine::new(db.store.clone(), cfg.clone())
+            .scan_once(&mut Default::default())
+            .await;
+        assert_eq!(
+            db.store.list_lims(1_000).await.unwrap().len(),
+            24 * 8,
+            "{}",
+            db.backend
+        );
+        assert!(db.store.list_quarantine().await.unwrap().is_empty());
+        db.cleanup().await;
+    }
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
@@ -595,9 +666,176 @@ fn the_repository_config_builds_per_sample_documents() {
     assert!(cfg.demo.lims_listener);
     let docs = lims.mappings[0].apply(&run_tree()).unwrap();
     assert_eq!(docs.len(), 24 * 8);
+    assert_eq!(docs[0].run_id, RUN);
     assert_eq!(docs[0].body["sample"]["external_id"], "ACC13169A1");
+    assert_eq!(docs[0].body["sample"]["index"], "CACGAGCG");
+    assert_eq!(docs[0].body["sample"]["index2"], "ATCTGCCA");
+    assert_eq!(docs[0].body["run"]["id"], RUN);
+    assert_eq!(docs[0].body["run"]["flowcell"], "22F52TLT3");
+    assert_eq!(docs[0].body["run"]["instrument"], "LH00188");
     assert_eq!(docs[0].body["run"]["platform"], "NovaSeq X");
     assert!(lims.destination.client().is_ok());
+}
+
+/// The `[[lims.mappings]]` example of the README's "LIMS delivery" section.
+fn readme_mappings() -> Vec<Mapping> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md");
+    let readme = std::fs::read_to_string(path).unwrap();
+    let section = &readme[readme
+        .find("## LIMS delivery")
+        .expect("the README has the section")..];
+    let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+    let block = &section[start..start + section[start..].find("```").unwrap()];
+    let doc: toml::Value = toml::from_str(block).expect("the README's example parses");
+    doc["lims"]["mappings"].clone().try_into().unwrap()
+}
+
+#[test]
+fn the_readme_example_maps_the_run_folder() {
+    let mappings = readme_mappings();
+    assert_eq!(mappings.len(), 1);
+    let docs = mappings[0]
+        .apply(&run_tree())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(docs.len(), 24 * 8);
+    assert_eq!(docs[0].run_id, RUN);
+    assert_eq!(
+        docs[0].body,
+        json!({
+            "sample": { "external_id": "ACC13169A1", "lane": "1", "index": "CACGAGCG",
+                        "index2": "ATCTGCCA", "project": "unassigned" },
+            "run": { "flowcell": "22F52TLT3", "platform": "NovaSeq X",
+                     "read_cycles": [151, 10, 10, 151] },
+            "meta": { "source.system": "genobridge" },
+        })
+    );
+}
+
+/// Every path `genobridge parse --schema` lists for the NovaSeq X run folder works as a
+/// mapping's `from`: a mapping that reads them all applies to the run's tree, and to the
+/// run the watcher records, and its documents carry the run's real values.
+#[tokio::test]
+async fn every_path_the_run_folder_schema_lists_reads_in_a_mapping() {
+    let tree = run_tree();
+    let schema = engine::formats::record::schema(&tree);
+    for p in [
+        "run.run_id",
+        "run.flowcell_id",
+        "run.instrument",
+        "run.platform",
+        "run.reads[].cycles",
+        "parameters.instrument_type",
+        "completion.state",
+        "samples[].sample_id",
+        "samples[].lane",
+        "samples[].index",
+        "samples[].index2",
+    ] {
+        assert!(schema.iter().any(|f| f.path == p), "the schema lists {p}");
+    }
+    // One field per path, written under the path itself (a JSON Pointer key); a path the
+    // schema types `null` has no value in this run, so it may be absent.
+    let fields: Vec<Value> = schema
+        .iter()
+        .map(|f| {
+            json!({
+                "to": format!("/{}", f.path.replace('~', "~0").replace('/', "~1")),
+                "from": f.path,
+                "optional": f.ty == "null",
+            })
+        })
+        .collect();
+    let mapping: Mapping = serde_json::from_value(json!({
+        "name": "every-path",
+        "source": "illumina-run-folder",
+        "per": "samples[]",
+        "sample_id": "samples[].sample_id",
+        "key_extra": ["samples[].lane"],
+        "fields": fields,
+    }))
+    .unwrap();
+    mapping.validate().unwrap_or_else(|e| panic!("{e}"));
+    let docs = mapping.apply(&tree).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(docs.len(), 24 * 8);
+    let first = &docs[0];
+    assert_eq!(first.run_id, RUN, "run_id defaults to run.run_id");
+    assert_eq!(first.body["run.run_id"], RUN);
+    assert_eq!(first.body["run.flowcell_id"], "22F52TLT3");
+    assert_eq!(first.body["run.instrument"], "LH00188");
+    assert_eq!(first.body["run.platform"], "NovaSeq X");
+    assert_eq!(first.body["samples[].sample_id"], "ACC13169A1");
+    assert_eq!(first.body["samples[].lane"], 1);
+    assert_eq!(first.body["samples[].index"], "CACGAGCG");
+    assert_eq!(first.body["samples[].index2"], "ATCTGCCA");
+    assert_eq!(first.body["run.reads[].cycles"], json!([151, 10, 10, 151]));
+    for f in schema.iter().filter(|f| f.ty != "null") {
+        assert!(
+            docs.iter().all(|d| d.body.get(&f.path).is_some()),
+            "{} ({}) reaches every document",
+            f.path,
+            f.ty
+        );
+    }
+
+    // The watcher maps a completed run folder from the same tree.
+    for db in TestDb::both().await {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut cfg = lims_config(tmp.path(), "url = \"http://127.0.0.1:9/none\"", PER_RUN);
+        cfg.lims.as_mut().unwrap().mappings = vec![mapping.clone()];
+        std::fs::create_dir_all(&cfg.watch.runs_dir).unwrap();
+        copy_dir(
+            &fixture(&format!("illumina/{RUN}")),
+            &cfg.watch.runs_dir.join(RUN),
+        );
+        Engine::new(db.store.clone(), cfg.clone())
+            .scan_once(&mut Default::default())
+            .await;
+        assert!(
+            db.store.list_quarantine().await.unwrap().is_empty(),
+            "{}",
+            db.backend
+        );
+        let rows = db.store.list_lims(1_000).await.unwrap();
+        assert_eq!(rows.len(), 24 * 8, "{}", db.backend);
+        let row = rows
+            .iter()
+            .find(|r| r.sample_id.as_deref() == Some("ACC13169A1"))
+            .unwrap();
+        assert_eq!(row.run_id, RUN);
+        let now = engine::store::now_ms();
+        let claimed = db
+            .store
+            .claim_lims(row.id, now, now + 60_000)
+            .await
+            .unwrap()
+            .unwrap();
+        let body: Value = serde_json::from_str(&claimed.document).unwrap();
+        assert_eq!(body["run.flowcell_id"], "22F52TLT3", "{}", db.backend);
+        assert_eq!(body["samples[].sample_id"], "ACC13169A1");
+        db.cleanup().await;
+    }
+}
+
+#[test]
+fn a_tree_without_the_run_id_path_is_a_clear_error() {
+    // run_id defaults to run.run_id, which a QC export's tree does not have.
+    let text = PER_WELL.replace("run_id = \"experiment.experiment_name\"\n", "");
+    let lims: LimsConfig = toml::from_str(&format!(
+        "{text}\n[destination]\nurl = \"http://127.0.0.1:9/none\"\n"
+    ))
+    .unwrap();
+    let tree = engine::formats::Registry::builtin()
+        .parse(
+            &fixture("qc/quantstudio/appbio_quantstudio_example01.txt"),
+            None,
+        )
+        .unwrap()
+        .tree;
+    let err = lims.mappings[0].apply(&tree).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "mapping \"qpcr-ct\", field \"run_id\" (source run.run_id): required identifier is missing"
+    );
 }
 
 const PER_WELL: &str = r#"

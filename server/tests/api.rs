@@ -78,7 +78,7 @@ key_extra = ["samples[].lane"]
 fields = [
   {{ to = "sample.external_id", from = "samples[].sample_id" }},
   {{ to = "sample.lane", from = "samples[].lane" }},
-  {{ to = "run.flowcell", from = "flowcell" }},
+  {{ to = "run.flowcell", from = "run.flowcell_id" }},
 ]
 [demo]
 fixtures_dir = "{fixtures}"

@@ -1,15 +1,19 @@
 //! Mappings applied to a real run folder: the NovaSeq X fixture 22F52TLT3 (24 samples, each
-//! in all 8 lanes of its v2 sample sheet).
+//! in all 8 lanes of its v2 sample sheet), as its connector's record tree.
 
 use super::*;
+use crate::formats::connector::Connector;
 use serde_json::json;
 use std::path::PathBuf;
 
+/// The run folder's record tree, as the connector yields it (and `genobridge parse` prints).
 fn fixture_tree() -> Value {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/fixtures/illumina/20231108_LH00188_0028_B22F52TLT3");
-    let run = crate::formats::illumina::read_run_folder(&dir).expect("the fixture run parses");
-    serde_json::to_value(run).expect("a run serialises")
+    crate::formats::illumina::connector::IlluminaRunFolder::default()
+        .parse(&dir)
+        .expect("the fixture run parses")
+        .tree
 }
 
 /// One transform on one JSON value, as a LIMS rule applies it.
@@ -37,13 +41,13 @@ key_extra = ["samples[].lane"]
 fields = [
   { to = "sample.external_id", from = "samples[].sample_id" },
   { to = "sample.lane", from = "samples[].lane", transform = ["to_string"] },
-  { to = "sample.index", from = "samples[].index1" },
+  { to = "sample.index", from = "samples[].index" },
   { to = "sample.index2", from = "samples[].index2", optional = true },
   { to = "sample.project", from = "samples[].project", default = "unassigned" },
-  { to = "run.id", from = "run_id" },
-  { to = "run.flowcell", from = "flowcell", transform = ["lower", "upper"] },
-  { to = "run.instrument", from = "instrument" },
-  { to = "run.platform", from = "platform" },
+  { to = "run.id", from = "run.run_id" },
+  { to = "run.flowcell", from = "run.flowcell_id", transform = ["lower", "upper"] },
+  { to = "run.instrument", from = "run.instrument" },
+  { to = "run.platform", from = "run.platform" },
   { to = "/meta/source.system", value = "genobridge" },
 ]
 "#;
@@ -107,10 +111,10 @@ fn a_run_level_document_collects_lists_through_other_arrays() {
         name = "run"
         source = "illumina-run-folder"
         fields = [
-          { to = "flowcell", from = "flowcell" },
-          { to = "cycles", from = "reads[].cycles", transform = ["to_string"] },
-          { to = "first_read_cycles", from = "reads[0].cycles" },
-          { to = "lanes", from = "lanes" },
+          { to = "flowcell", from = "run.flowcell_id" },
+          { to = "cycles", from = "run.reads[].cycles", transform = ["to_string"] },
+          { to = "first_read_cycles", from = "run.reads[0].cycles" },
+          { to = "lanes", from = "run.lanes" },
         ]
         "#,
     );
@@ -130,12 +134,12 @@ fn transforms_that_cannot_apply_say_why() {
         r#"
         name = "bad"
         source = "illumina-run-folder"
-        fields = [ { to = "n", from = "flowcell", transform = ["to_number"] } ]
+        fields = [ { to = "n", from = "run.flowcell_id", transform = ["to_number"] } ]
         "#,
     );
     let err = m.apply(&fixture_tree()).unwrap_err();
     assert_eq!(err.field.as_deref(), Some("n"));
-    assert_eq!(err.path.as_deref(), Some("flowcell"));
+    assert_eq!(err.path.as_deref(), Some("run.flowcell_id"));
     assert_eq!(
         err.reason,
         "to_number: the text (9 characters) is not a number"
@@ -165,7 +169,7 @@ source = "illumina-run-folder"
     let e = check("per = \"samples\"\nfields = [ { to = \"a\", value = 1 } ]");
     assert_eq!(e.field.as_deref(), Some("per"));
     let e = check(
-        r#"fields = [ { to = "run", value = 1 }, { to = "run.flowcell", from = "flowcell" } ]"#,
+        r#"fields = [ { to = "run", value = 1 }, { to = "run.flowcell", from = "run.flowcell_id" } ]"#,
     );
     assert_eq!(e.reason, "collides with target \"run\"");
     let e = check(r#"fields = [ { to = "a", from = "samples[x].id" } ]"#);

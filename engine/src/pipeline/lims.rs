@@ -128,7 +128,12 @@ pub async fn enqueue_source(
 /// A run with any delivery is left alone, so adding a mapping later does not resend old
 /// runs. Mapping failures were quarantined when the run was first recorded; here they are
 /// only logged.
-pub async fn enqueue_missing(engine: &Engine, tree: &Value, run_id: &str) {
+///
+/// The mappings read the connector's record tree stored with the run when it was
+/// recorded, so the documents describe the run as it was recorded and audited even if its
+/// sample sheet was edited since. `reread` is the tree the connector reads from the folder
+/// now: it is used only for a run recorded before runs kept their tree.
+pub async fn enqueue_missing(engine: &Engine, run_id: &str, reread: &Value) {
     if engine.config.lims.is_none() {
         return;
     }
@@ -140,6 +145,20 @@ pub async fn enqueue_missing(engine: &Engine, tree: &Value, run_id: &str) {
             return;
         }
     }
+    let stored = engine.store.run_tree(run_id).await.unwrap_or_else(|e| {
+        tracing::warn!(run_id, error = %e, "reading a run's recorded tree failed");
+        None
+    });
+    let tree = match &stored {
+        Some(t) => t,
+        None => {
+            tracing::info!(
+                run_id,
+                "no recorded tree for the run; mapping its folder as read now"
+            );
+            reread
+        }
+    };
     let kind = crate::formats::illumina::connector::RUN_FOLDER;
     let done = enqueue_record(engine, kind, tree).await;
     if !done.ids.is_empty() {

@@ -123,14 +123,12 @@ async fn record(engine: &Engine, dir: &Path) {
                         ))
                         .await;
                 }
-                if let Ok(tree) = serde_json::to_value(&run) {
-                    super::lims::enqueue_run(engine, &tree, &run.run_id, &folder).await;
-                }
+                // The mappings read the connector's record tree: the one `genobridge parse`
+                // prints and `/sources` lists, never the stored run's own shape.
+                super::lims::enqueue_run(engine, &parsed.tree, &run.run_id, &folder).await;
             }
             Ok(None) => {
-                if let Ok(tree) = serde_json::to_value(&run) {
-                    super::lims::enqueue_missing(engine, &tree, &run.run_id).await;
-                }
+                super::lims::enqueue_missing(engine, &run.run_id, &parsed.tree).await;
             }
             Err(e) => tracing::error!(error = %e, "recording a run failed"),
         },

@@ -1,8 +1,9 @@
 //! Sequencing runs, recorded once each when their folder is complete.
 
 use super::{with_pool, Result, Store};
-use crate::formats::illumina::IlluminaRun;
+use crate::formats::illumina::{connector::RUN_FOLDER, IlluminaRun};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 #[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow)]
 pub struct RunRow {
@@ -58,6 +59,27 @@ impl Store {
     pub async fn latest_run_record(&self) -> Result<Option<String>> {
         Ok(with_pool!(self, p => sqlx::query_scalar(
             "SELECT record_json FROM runs ORDER BY id DESC LIMIT 1").fetch_optional(p).await?))
+    }
+
+    /// The connector's record tree stored with a recorded run (what `genobridge parse`
+    /// printed for its folder when it was recorded), which the LIMS mappings read. `None`
+    /// when the run is unknown, or was recorded before runs kept their tree. A tree stored
+    /// before it named its `format` gains it, as `genobridge parse` shows it.
+    pub async fn run_tree(&self, run_id: &str) -> Result<Option<Value>> {
+        let json: Option<String> = with_pool!(self, p => sqlx::query_scalar(
+            "SELECT record_json FROM runs WHERE run_id = $1").bind(run_id).fetch_optional(p).await?);
+        let Some(json) = json else {
+            return Ok(None);
+        };
+        let mut run: Value =
+            serde_json::from_str(&json).map_err(|e| super::StoreError::Invalid(e.to_string()))?;
+        Ok(match run.get_mut("record").map(Value::take) {
+            Some(Value::Object(mut tree)) => {
+                tree.entry("format").or_insert_with(|| RUN_FOLDER.into());
+                Some(Value::Object(tree))
+            }
+            _ => None,
+        })
     }
 
     pub async fn run_samples(&self, run_id: &str) -> Result<Vec<String>> {

@@ -12,7 +12,11 @@
 //!   `completion.run_status`, `completion.completed_reads[]`, `completion.run_end_time`…;
 //! - `sample_sheet.version`, `sample_sheet.samples_section`, `sample_sheet.sections.*`
 //!   (every section: `Header`, `Reads`, `BCLConvert_Settings`, other applications);
-//! - `samples[]`: `sample_id`, `lane`, `index`, `index2`, and the sheet's other columns.
+//! - `samples[]`: `sample_id`, `lane`, `index`, `index2`, and the sheet's other columns;
+//! - `format`: `illumina-run-folder`, as the registry names every parsed input's connector.
+//!
+//! This one tree is what `genobridge parse` prints, what the run keeps in the store (and
+//! `/sources` lists), and what the LIMS mappings read.
 
 use super::{
     completion_with, parse_completion_status_bytes, parse_run_info_bytes,
@@ -109,6 +113,7 @@ pub fn read_run(
         "completion": completion,
         "sample_sheet": sheet,
         "samples": samples,
+        "format": RUN_FOLDER,
     });
     let run = IlluminaRun {
         run_id: info.run_id,
