@@ -21,5 +21,6 @@ COPY data /var/lib/genobridge/data
 USER genobridge
 WORKDIR /var/lib/genobridge
 ENV GENOBRIDGE_CONFIG=/etc/genobridge/genobridge.toml
-EXPOSE 3000
+# The web console (`listen`) and the MLLP order intake (`order_intake`).
+EXPOSE 3000 2576
 CMD ["genobridge", "serve"]

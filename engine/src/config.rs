@@ -15,7 +15,7 @@ pub struct Config {
     /// `sqlite://path/to/genobridge.db` (default, one node) or `postgres://…` (N nodes).
     #[serde(default = "default_db")]
     pub database_url: String,
-    /// Address the web UI and REST API listen on.
+    /// Address the web UI and REST API listen on (bound at start, like `order_intake`).
     #[serde(default = "default_listen")]
     pub listen: String,
     /// The built site (wasm, CSS) that `scripts/build.sh` writes.
@@ -28,7 +28,8 @@ pub struct Config {
     /// Where HL7 v2 LRI results go. Without it, LRI messages wait as `pending`.
     pub lri_destination: Option<MllpDestination>,
     /// Address of the MLLP listener that takes ORM^O01 / OML^O21 orders from the EHR,
-    /// e.g. `127.0.0.1:2576`. Without it, orders come only from `serve --demo`.
+    /// e.g. `127.0.0.1:2576`. `serve` binds it at start, and stops with an error naming
+    /// this setting if it cannot. Without it, orders come only from `serve --demo`.
     #[serde(default)]
     pub order_intake: Option<String>,
     /// Which variants a report covers.

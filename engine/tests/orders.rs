@@ -95,7 +95,11 @@ async fn orders_over_mllp_release_a_waiting_report() {
         let engine = Engine::new(db.store.clone(), config(tmp.path(), ehr_port));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        tokio::spawn(serve_orders(engine.clone(), listener));
+        tokio::spawn(serve_orders(
+            engine.clone(),
+            listener,
+            std::future::pending(),
+        ));
 
         // The VCF arrives first: its report waits, and nothing is sent.
         let vcf = nb6tk328_for(tmp.path(), "ACC-4242");

@@ -148,6 +148,35 @@ async fn demo_ehr(cfg: &Config) -> Result<(), String> {
     Ok(())
 }
 
+/// Binds a listener the configuration names. The error names the setting and the address,
+/// so a port in use stops the start instead of leaving a peer with "connection refused".
+async fn bind(setting: &str, address: &str) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| format!("{setting} {address:?}: cannot listen there: {e}"))
+}
+
+/// How long a stop signal waits for work in progress before the process exits anyway.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Resolves when ctrl-c or (on Unix) SIGTERM arrives: what a terminal, systemd and
+/// `docker stop` send. SIGTERM is taken over here, at the call, not when first polled.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        #[cfg(unix)]
+        if let Some(mut term) = term {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
 pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
     cfg.selection = cfg
         .selection
@@ -160,6 +189,17 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
     {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
+    // Fail at start, naming the setting, rather than in the delivery loop's log.
+    if let Some(lims) = &cfg.lims {
+        lims.destination.client()?;
+    }
+    // Every listener the configuration names is bound before anything else starts.
+    let web_listener = bind("listen", &cfg.listen).await?;
+    let listen = web_listener.local_addr().map_err(|e| e.to_string())?;
+    let order_listener = match &cfg.order_intake {
+        Some(address) => Some(bind("order_intake", address).await?),
+        None => None,
+    };
     let store = Store::open(&cfg.database_url)
         .await
         .map_err(|e| format!("{}: {e}", cfg.database_url))?;
@@ -173,35 +213,50 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
     if demo && cfg.demo.lims_listener {
         lims::start(&cfg).await?;
     }
-    // Fail at start, naming the setting, rather than in the delivery loop's log.
-    if let Some(lims) = &cfg.lims {
-        lims.destination.client()?;
-    }
-    let listen: std::net::SocketAddr = cfg
-        .listen
-        .parse()
-        .map_err(|e| format!("listen {:?}: {e}", cfg.listen))?;
     let (tx, rx) = tokio::sync::watch::channel(false);
     let shutdown = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|v| *v).await;
     };
-    let engine_task = tokio::spawn(pipeline::run_forever(
-        Engine::new(store.clone(), cfg.clone()),
-        shutdown(rx.clone()),
-    ));
+    let engine = Engine::new(store.clone(), cfg.clone());
+    let engine_task = tokio::spawn(pipeline::run_forever(engine.clone(), shutdown(rx.clone())));
     let lims_task = tokio::spawn(pipeline::lims::run_forever(
-        Engine::new(store.clone(), cfg.clone()),
+        engine.clone(),
         shutdown(rx.clone()),
     ));
+    let orders_task = match order_listener {
+        Some(listener) => {
+            let address = listener.local_addr().map_err(|e| e.to_string())?;
+            tracing::info!(%address, "order intake (MLLP) listening");
+            println!("Order intake (MLLP) listening on {address}");
+            Some(tokio::spawn(pipeline::serve_orders(
+                engine.clone(),
+                listener,
+                shutdown(rx.clone()),
+            )))
+        }
+        None => None,
+    };
+    let stop = stop_signal();
     tokio::spawn(async move {
-        let _ = tokio::signal::ctrl_c().await;
+        stop.await;
         let _ = tx.send(true);
+        // Work in progress (a web request, an order being stored, a scan) gets this long.
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+        eprintln!(
+            "error: still busy {} s after the stop signal; exiting anyway",
+            SHUTDOWN_GRACE.as_secs()
+        );
+        std::process::exit(1);
     });
+    // The last line printed at start (tests wait for it): everything is bound by now.
     println!("GenoBridge listening on http://{listen}");
-    crate::web::serve(store, listen, cfg.site_root.clone(), shutdown(rx))
+    crate::web::serve(store, web_listener, cfg.site_root.clone(), shutdown(rx))
         .await
         .map_err(|e| format!("web server: {e}"))?;
     let _ = engine_task.await;
     let _ = lims_task.await;
+    if let Some(task) = orders_task {
+        let _ = task.await;
+    }
     Ok(())
 }

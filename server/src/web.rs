@@ -64,16 +64,17 @@ pub async fn router(
         .layer(middleware::from_fn(assets::security_headers)))
 }
 
-/// Serves the console on `listen` until `shutdown` resolves.
+/// Serves the console on `listener` (bound by the caller, so a bind failure stops the
+/// start) until `shutdown` resolves.
 pub async fn serve(
     store: Store,
-    listen: SocketAddr,
+    listener: tokio::net::TcpListener,
     site_root: PathBuf,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let listen = listener.local_addr()?;
     let app = router(store, listen, site_root).await?;
-    let listener = tokio::net::TcpListener::bind(listen).await?;
-    tracing::info!("web console listening on http://{}", listener.local_addr()?);
+    tracing::info!("web console listening on http://{listen}");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await

@@ -106,7 +106,7 @@ pub async fn send_once(dest: &MllpDestination, message: &str, control_id: &str) 
 }
 
 /// Serves MLLP on `listener`, answering each frame with `respond(message)`. Used by
-/// order intake, the demo EHR and the tests.
+/// the demo EHR and the tests; order intake uses [`serve_until`].
 pub async fn serve<F>(listener: TcpListener, respond: F)
 where
     F: Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send>>
@@ -114,15 +114,54 @@ where
         + Sync
         + 'static,
 {
+    serve_until(listener, respond, std::future::pending()).await
+}
+
+/// Serves MLLP on `listener` until `shutdown` resolves, answering each frame with
+/// `respond(message)`. At shutdown it stops accepting, closes idle connections, and lets
+/// a message already received be answered before its connection closes; a frame only
+/// partly received is dropped unanswered, so the sender sends it again.
+pub async fn serve_until<F>(
+    listener: TcpListener,
+    respond: F,
+    shutdown: impl std::future::Future<Output = ()>,
+) where
+    F: Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send>>
+        + Send
+        + Sync
+        + 'static,
+{
     let respond = std::sync::Arc::new(respond);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut connections = tokio::task::JoinSet::new();
+    tokio::pin!(shutdown);
     loop {
-        let Ok((mut stream, _)) = listener.accept().await else {
-            continue;
+        let accepted = tokio::select! {
+            _ = &mut shutdown => break,
+            // Reap finished connections, so the set does not grow for ever.
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            accepted = listener.accept() => accepted,
+        };
+        let mut stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(e) => {
+                // E.g. out of file descriptors: do not spin while it lasts.
+                tracing::warn!(error = %e, "MLLP accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
         };
         let respond = respond.clone();
-        tokio::spawn(async move {
+        let mut stop = stop_rx.clone();
+        connections.spawn(async move {
             let mut buf = Vec::new();
-            while let Ok(Some(msg)) = read_frame(&mut stream, &mut buf).await {
+            loop {
+                let read = tokio::select! {
+                    biased;
+                    _ = stop.wait_for(|s| *s) => break,
+                    read = read_frame(&mut stream, &mut buf) => read,
+                };
+                let Ok(Some(msg)) = read else { break };
                 let reply = respond(msg).await;
                 if stream.write_all(&frame(&reply)).await.is_err() {
                     break;
@@ -130,4 +169,7 @@ where
             }
         });
     }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    while connections.join_next().await.is_some() {}
 }

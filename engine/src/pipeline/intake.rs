@@ -77,11 +77,20 @@ fn new_id() -> String {
     format!("GBACK{}", uuid::Uuid::new_v4().simple())
 }
 
-/// Serves order intake on `listener` until the process ends.
-pub async fn serve_orders(engine: Engine, listener: tokio::net::TcpListener) {
-    mllp::serve(listener, move |msg| {
-        let engine = engine.clone();
-        Box::pin(async move { handle_order(&engine, &msg).await })
-    })
+/// Serves order intake on `listener` until `shutdown` resolves; an order already received
+/// is stored and answered before its connection closes.
+pub async fn serve_orders(
+    engine: Engine,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    mllp::serve_until(
+        listener,
+        move |msg| {
+            let engine = engine.clone();
+            Box::pin(async move { handle_order(&engine, &msg).await })
+        },
+        shutdown,
+    )
     .await
 }

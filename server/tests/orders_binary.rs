@@ -1,0 +1,499 @@
+//! Orders into the real binary, with peers that are not our code: `genobridge serve`
+//! (no `--demo`) binds `order_intake`; a VCF whose order has not arrived waits in
+//! `needs_order`; a Python EHR places the order over MLLP with the `hl7` package's
+//! `MLLPClient` and gets AA; the waiting report is released and its ORU^R01 reaches an
+//! hl7apy `MLLPServer` (tests/peers/). SQLite in a temporary folder, 127.0.0.1 only.
+//! Every wait is bounded; none asserts on speed.
+
+use serde_json::Value;
+use std::{
+    io::{BufRead, BufReader, Read},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::mpsc,
+    time::{Duration, Instant},
+};
+
+const ACCESSION: &str = "ACC-2026-0042";
+const SAMPLE: &str = "NB6TK328";
+/// Generous: the first start migrates a new database, and CI machines are slow.
+const WAIT: Duration = Duration::from_secs(90);
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixtures() -> PathBuf {
+    std::env::var_os("GENOBRIDGE_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest_dir().join("../../shared/fixtures"))
+}
+
+/// The project's venv (scripts/setup.sh makes it from validators/requirements.txt).
+fn python() -> PathBuf {
+    let p = manifest_dir().join("../.venv/bin/python");
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/setup.sh (it installs hl7 and hl7apy)",
+        p.display()
+    );
+    p
+}
+
+fn peer(script: &str) -> PathBuf {
+    manifest_dir().join("tests/peers").join(script)
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+/// A child process, killed when the test ends however it ends.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Every line `out` prints, read on a thread so the pipe is drained for as long as the
+/// child lives (a child writing to a closed pipe would fail).
+fn lines(out: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// The lines up to and including the first that starts with `prefix`.
+fn until(rx: &mpsc::Receiver<String>, prefix: &str, what: &str) -> Vec<String> {
+    let deadline = Instant::now() + WAIT;
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) => {
+                let done = line.starts_with(prefix);
+                seen.push(line);
+                if done {
+                    return seen;
+                }
+            }
+            Err(e) => panic!("{what} never printed {prefix:?} ({e}); it printed {seen:?}"),
+        }
+    }
+}
+
+/// The last lines of a log file, for failure messages.
+fn tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+/// hl7apy's MLLP server: answers AA to each ORU^R01 and writes it to `out/NNN.hl7`.
+fn start_receiver(root: &Path) -> (Proc, u16) {
+    let mut child = Command::new(python())
+        .arg(peer("ehr_receiver.py"))
+        .arg(root.join("received"))
+        .args(["--lifetime", "600"])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(root.join("receiver.log")).unwrap())
+        .spawn()
+        .expect("starting the Python receiver");
+    let out = lines(child.stdout.take().unwrap());
+    let proc = Proc(child);
+    let seen = until(&out, "listening ", "the Python receiver");
+    let port = seen.last().unwrap()["listening ".len()..].parse().unwrap();
+    (proc, port)
+}
+
+struct Server {
+    proc: Proc,
+    base: String,
+    admin_password: String,
+    /// The rest of the server's stdout, drained.
+    _out: mpsc::Receiver<String>,
+}
+
+/// `genobridge serve` on a configuration naming every listener, without `--demo`.
+fn start_server(root: &Path, order_port: u16, ehr_port: u16) -> Server {
+    let web_port = free_port();
+    let config = format!(
+        r#"database_url = "sqlite://{db}"
+listen = "127.0.0.1:{web_port}"
+site_root = "{site}"
+data_dir = "{data}"
+order_intake = "127.0.0.1:{order_port}"
+[watch]
+runs_dir = "{runs}"
+vcf_dir = "{vcf}"
+poll_interval_ms = 100
+settle_ms = 200
+[lri_destination]
+host = "127.0.0.1"
+port = {ehr_port}
+timeout_ms = 10000
+max_attempts = 5
+backoff_ms = 200
+[selection]
+hgnc_table = "{hgnc}"
+"#,
+        db = root.join("gb.db").display(),
+        site = root.join("site").display(),
+        data = root.join("data").display(),
+        runs = root.join("runs").display(),
+        vcf = root.join("vcf").display(),
+        hgnc = manifest_dir().join("../data/hgnc_demo.tsv").display(),
+    );
+    let path = root.join("genobridge.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_genobridge"))
+        .args(["serve", "--config"])
+        .arg(&path)
+        .env("RUST_LOG", "info,sqlx=warn")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(root.join("serve.log")).unwrap())
+        .spawn()
+        .unwrap();
+    let out = lines(child.stdout.take().unwrap());
+    let proc = Proc(child);
+    let seen = until(&out, "GenoBridge listening on", "genobridge serve");
+    // Printed only once the listener is bound: the port is open from here on.
+    let intake = format!("Order intake (MLLP) listening on 127.0.0.1:{order_port}");
+    assert!(seen.contains(&intake), "{seen:?}");
+    let admin_password = seen
+        .iter()
+        .find_map(|l| l.strip_prefix("demo user admin password: "))
+        .expect("the first start prints the admin's password")
+        .trim()
+        .to_string();
+    Server {
+        proc,
+        base: format!("http://127.0.0.1:{web_port}"),
+        admin_password,
+        _out: out,
+    }
+}
+
+fn cookie_of(r: &reqwest::Response) -> String {
+    let value = r.headers().get("set-cookie").expect("a session cookie");
+    let value = value.to_str().unwrap();
+    value.split(';').next().unwrap().to_string()
+}
+
+/// Signs in as admin; returns the session cookie.
+async fn sign_in(http: &reqwest::Client, s: &Server) -> String {
+    let login = http
+        .get(format!("{}/login", s.base))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    let cookie = cookie_of(&login);
+    let html = login.text().await.unwrap();
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("the login page carries a CSRF token")
+        .to_string();
+    let signed = http
+        .post(format!("{}/api/login", s.base))
+        .header("Accept", "text/html")
+        .header("Origin", &s.base)
+        .header("Cookie", &cookie)
+        .form(&[
+            ("username", "admin"),
+            ("password", s.admin_password.as_str()),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), 302, "login");
+    cookie_of(&signed)
+}
+
+/// The dashboard's data (the server function the console calls).
+async fn dashboard(http: &reqwest::Client, s: &Server, cookie: &str) -> Value {
+    let r = http
+        .post(format!("{}/api/dashboard", s.base))
+        .header("Origin", &s.base)
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "/api/dashboard");
+    serde_json::from_str(&r.text().await.unwrap()).unwrap()
+}
+
+/// Polls the dashboard until `done` holds.
+async fn dashboard_until(
+    http: &reqwest::Client,
+    s: &Server,
+    cookie: &str,
+    what: &str,
+    log: &Path,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let d = dashboard(http, s, cookie).await;
+        if done(&d) {
+            return d;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} never happened; dashboard: {d}\nserver log:\n{}",
+            tail(log)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The Python EHR places the order; returns its ACK as the script printed it.
+async fn send_order(port: u16) -> Value {
+    let run = tokio::process::Command::new(python())
+        .arg(peer("send_order.py"))
+        .args(["--port", &port.to_string()])
+        .args(["--accession", ACCESSION, "--sample", SAMPLE])
+        .args(["--timeout", "30"])
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(WAIT, run)
+        .await
+        .expect("send_order.py did not finish")
+        .expect("starting send_order.py");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "send_order.py failed: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// The messages the receiver wrote, oldest first.
+fn received(root: &Path) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir(root.join("received")) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = dir
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "hl7"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect()
+}
+
+/// The fields of every `name` segment (split on `|`; MSH is not asked for).
+fn segments<'a>(message: &'a str, name: &str) -> Vec<Vec<&'a str>> {
+    message
+        .lines()
+        .map(|l| l.split('|').collect::<Vec<_>>())
+        .filter(|f| f[0] == name)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_order_from_a_python_ehr_releases_a_waiting_report_to_a_python_receiver() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for d in ["runs", "vcf", "data", "received"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
+    let (_receiver, ehr_port) = start_receiver(root);
+    let order_port = free_port();
+    let s = start_server(root, order_port, ehr_port);
+    let log = root.join("serve.log");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let cookie = sign_in(&http, &s).await;
+
+    // The result arrives before its order: it waits in needs_order, and nothing is sent.
+    let name = format!("{ACCESSION}_{SAMPLE}.vcf");
+    let part = root.join(format!("{name}.part"));
+    std::fs::copy(fixtures().join("vcf/NB6TK328_filtered.vcf"), &part).unwrap();
+    std::fs::rename(&part, root.join("vcf").join(&name)).unwrap();
+    let d = dashboard_until(&http, &s, &cookie, "the report waiting", &log, |d| {
+        !d["waiting"].as_array().unwrap().is_empty()
+    })
+    .await;
+    let waiting = d["waiting"].as_array().unwrap();
+    assert_eq!(waiting.len(), 1, "{d}");
+    assert_eq!(waiting[0]["accession"], ACCESSION);
+    assert_eq!(waiting[0]["sample_id"], SAMPLE);
+    assert_eq!(waiting[0]["source_file"], name.as_str());
+    let waiting_variants = waiting[0]["variants_reported"].as_i64().unwrap();
+    assert!(d["messages"].as_array().unwrap().is_empty(), "{d}");
+    assert!(received(root).is_empty());
+
+    // The EHR places the order over MLLP with python-hl7's client: AA, for its message.
+    let ack = send_order(order_port).await;
+    assert_eq!(ack["code"], "AA", "{ack}\nserver log:\n{}", tail(&log));
+    assert_eq!(ack["control_id"], ack["sent_control_id"], "{ack}");
+
+    // The report is released and its ORU^R01 delivered: hl7apy's server answered AA.
+    let d = dashboard_until(&http, &s, &cookie, "the ORU delivered", &log, |d| {
+        d["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["kind"] == "lri" && m["status"] == "delivered")
+    })
+    .await;
+    assert!(d["waiting"].as_array().unwrap().is_empty(), "{d}");
+    let lri: Vec<&Value> = d["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["kind"] == "lri")
+        .collect();
+    assert_eq!(lri.len(), 1, "{d}");
+    assert_eq!(lri[0]["sample_id"], SAMPLE);
+    assert_eq!(lri[0]["attempts"], 1, "{d}");
+    assert_eq!(
+        lri[0]["destination"],
+        format!("mllp://127.0.0.1:{ehr_port}").as_str()
+    );
+
+    // What the receiver got: the order's patient and numbers, the sample, the genes.
+    let got = received(root);
+    assert_eq!(
+        got.len(),
+        1,
+        "{got:?}\n{}",
+        tail(&root.join("receiver.log"))
+    );
+    let oru = &got[0];
+    let msh = oru.lines().next().unwrap();
+    assert!(msh.contains("|ORU^R01^ORU_R01|"), "{msh}");
+    assert!(
+        msh.contains(&format!("|{}|", lri[0]["control_id"].as_str().unwrap())),
+        "{msh}"
+    );
+    let pid = &segments(oru, "PID")[0];
+    assert!(pid[3].starts_with("SYN-730042^"), "{pid:?}");
+    assert_eq!(pid[5], "Synthetic-Testperson^Robin");
+    assert_eq!((pid[7], pid[8]), ("19850614", "F"));
+    // ORM^O01 has no SPM: the order names the lab's accession as its filler order number
+    // (ORC-3) and the sample in OBR-3, which is how engine::messages::orders reads them.
+    for seg in ["ORC", "OBR"] {
+        let f = &segments(oru, seg)[0];
+        assert_eq!(f[2], "PL-730042^EHR", "{seg}-2");
+        assert_eq!(f[3], format!("{ACCESSION}^GenoBridge"), "{seg}-3");
+    }
+    let spm = &segments(oru, "SPM")[0];
+    assert_eq!(spm[2], format!("{SAMPLE}&GenoBridge"));
+    // One 48018-6 (gene studied) line per variant, coded by the HGNC table.
+    let obx = segments(oru, "OBX");
+    let variants = obx.iter().filter(|f| f[3].starts_with("69548-6^")).count();
+    let mut genes: Vec<&str> = obx
+        .iter()
+        .filter(|f| f[3].starts_with("48018-6^"))
+        .map(|f| f[5])
+        .collect();
+    genes.sort();
+    assert_eq!(variants as i64, waiting_variants, "{oru}");
+    assert_eq!(
+        genes,
+        [
+            "HGNC:10483^RYR1^HGNC",
+            "HGNC:1101^BRCA2^HGNC",
+            "HGNC:583^APC^HGNC",
+            "HGNC:7010^MEN1^HGNC",
+            "HGNC:7551^MYBPC3^HGNC",
+        ],
+        "{oru}"
+    );
+
+    // SIGTERM stops the server cleanly, and the order port is closed after it.
+    let pid = s.proc.0.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(killed.success());
+    let mut s = s;
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = s.proc.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "serve did not stop on SIGTERM\n{}",
+            tail(&log)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status}\n{}", tail(&log));
+    assert!(std::net::TcpStream::connect(("127.0.0.1", order_port)).is_err());
+}
+
+#[test]
+fn a_port_in_use_stops_serve_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let config = format!(
+        r#"database_url = "sqlite://{db}"
+listen = "127.0.0.1:{web}"
+data_dir = "{data}"
+order_intake = "127.0.0.1:{port}"
+[watch]
+runs_dir = "{runs}"
+vcf_dir = "{vcf}"
+"#,
+        db = root.join("gb.db").display(),
+        web = free_port(),
+        data = root.join("data").display(),
+        runs = root.join("runs").display(),
+        vcf = root.join("vcf").display(),
+    );
+    let path = root.join("genobridge.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_genobridge"))
+        .args(["serve", "--config"])
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let err = lines(child.stderr.take().unwrap());
+    let _out = lines(child.stdout.take().unwrap());
+    let mut proc = Proc(child);
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = proc.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "serve kept running");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    // The process is gone, so its stderr ends: read it to the end.
+    let mut stderr = Vec::new();
+    while let Ok(line) = err.recv_timeout(WAIT) {
+        stderr.push(line);
+    }
+    let wanted = format!("error: order_intake \"127.0.0.1:{port}\": cannot listen there");
+    assert!(stderr.iter().any(|l| l.starts_with(&wanted)), "{stderr:?}");
+    // Nothing was started: not even the first users were made.
+    assert!(!root.join("gb.db").exists());
+    drop(taken);
+}
