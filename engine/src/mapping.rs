@@ -25,6 +25,7 @@ mod target;
 mod tests;
 pub mod transform;
 mod validate;
+pub mod versions;
 
 pub use crate::formats::record::{SourcePath, Step};
 pub use diff::{diff, Change, ChangeKind};

@@ -17,29 +17,75 @@ pub use quarantine::quarantine_input;
 pub use vcfs::{process_vcf, VcfOutcome};
 pub use watch::{run_forever, ScanState};
 
-use crate::{config::Config, store::Store};
+use crate::{
+    config::Config,
+    mapping::{report::Plan, Mapping},
+    store::Store,
+};
+use std::sync::{Arc, Mutex};
 
 /// What every step needs.
 #[derive(Clone)]
 pub struct Engine {
     pub store: Store,
     pub config: Config,
+    /// The compiled active report mapping, kept until another version is activated.
+    plan: Arc<Mutex<Option<Arc<Plan>>>>,
 }
 
 impl Engine {
     pub fn new(store: Store, config: Config) -> Self {
-        Engine { store, config }
+        Engine {
+            store,
+            config,
+            plan: Arc::default(),
+        }
     }
 
-    /// The report mapping that runs now: the shipped default, compiled with the
-    /// configured HGNC table.
-    pub async fn report_plan(&self) -> std::sync::Arc<crate::mapping::report::Plan> {
-        let mapping = crate::mapping::Mapping::default_report();
+    /// The report mapping that runs now: the active `report` version in the store (the
+    /// shipped default when the store has none), compiled with the configured HGNC table.
+    /// Compiled once per version: each call costs one small query.
+    pub async fn report_plan(&self) -> Arc<Plan> {
+        let active = match self.store.active_report_mapping().await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::error!(
+                    "reading the active report mapping: {e}; using the shipped default"
+                );
+                None
+            }
+        };
+        let wanted = active
+            .as_ref()
+            .map(|v| v.sha256.clone())
+            .unwrap_or_else(|| Mapping::default_report().sha256());
+        if let Some(p) = self.plan.lock().ok().and_then(|g| g.clone()) {
+            if p.sha256 == wanted {
+                return p;
+            }
+        }
         let genes = self.config.selection.genes_by_symbol.clone();
-        std::sync::Arc::new(
-            crate::mapping::report::Plan::compile(&mapping, genes)
-                .expect("the shipped report mapping compiles"),
-        )
+        let compiled = active.as_ref().and_then(|v| {
+            match v.mapping().map(|m| Plan::compile(&m, genes.clone())) {
+                Ok(Ok(plan)) => Some(plan),
+                Ok(Err(e)) => {
+                    tracing::error!("{}: {e}; using the shipped default", v.label());
+                    None
+                }
+                Err(e) => {
+                    tracing::error!("{}: {e}; using the shipped default", v.label());
+                    None
+                }
+            }
+        });
+        let plan = Arc::new(compiled.unwrap_or_else(|| {
+            Plan::compile(&Mapping::default_report(), genes)
+                .expect("the shipped report mapping compiles")
+        }));
+        if let Ok(mut g) = self.plan.lock() {
+            *g = Some(plan.clone());
+        }
+        plan
     }
 
     /// One pass over the watched folders.

@@ -6,6 +6,7 @@
 mod audit;
 mod instruments;
 mod lims;
+mod mappings;
 mod orders;
 mod reports;
 mod runs;
@@ -14,6 +15,7 @@ mod users;
 pub use audit::{AuditEvent, AuditVerification, NewAuditEvent};
 pub use instruments::{InstrumentFileRow, InstrumentFileSummary, NewInstrumentFile};
 pub use lims::{now_ms, ClaimedLims, LimsAttempt, LimsDeliveryRow, NewLimsDelivery};
+pub use mappings::{GoldenFailure, GoldenSample, MappingVersion};
 pub use orders::Order;
 pub use reports::{MessageRow, NewMessage, NewReport, QuarantineRow, ReportRow};
 pub use runs::RunRow;
@@ -43,6 +45,9 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("{0}")]
     Invalid(String),
+    /// A workflow rule refused the request (role, state, signature, golden samples).
+    #[error("{0}")]
+    Refused(#[from] crate::mapping::versions::Refused),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -81,6 +86,7 @@ impl Store {
         };
         let store = Store { db };
         store.migrate().await?;
+        store.ensure_default_mappings().await?;
         Ok(store)
     }
 

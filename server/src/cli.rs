@@ -1,5 +1,8 @@
-//! The command-line contract: `serve`, `parse`, `convert`, `audit verify`. Bad input gives
-//! a message naming the file and line or field, and a non-zero exit; never a panic.
+//! The command-line contract: `serve`, `parse`, `convert`, `audit verify`, `mapping …`. Bad
+//! input gives a message naming the file and line or field, and a non-zero exit; never a
+//! panic.
+
+mod mapping;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use engine::{
@@ -125,6 +128,22 @@ enum Command {
         )]
         config: PathBuf,
     },
+    /// Mapping versions: list, show, export, import, validate, diff, test, submit, approve,
+    /// activate, and the report targets.
+    Mapping {
+        #[command(subcommand)]
+        command: mapping::MappingCommand,
+        /// Database URL (default: the one in the config file, else .data/genobridge.db).
+        #[arg(long, env = "DATABASE_URL", global = true)]
+        database_url: Option<String>,
+        #[arg(
+            long,
+            env = "GENOBRIDGE_CONFIG",
+            default_value = "genobridge.toml",
+            global = true
+        )]
+        config: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -192,18 +211,17 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
             };
             convert(to, order, sample, assembly, selection, &mapping, path)
         }
+        Command::Mapping {
+            command,
+            database_url,
+            config,
+        } => mapping::run(command, database_url, &config).await,
         Command::Audit {
             command: AuditCommand::Verify,
             database_url,
             config,
         } => {
-            let url = match database_url {
-                Some(u) => u,
-                None => load_config(&config)
-                    .map(|c| c.database_url)
-                    .unwrap_or_else(|_| "sqlite://.data/genobridge.db".into()),
-            };
-            let store = Store::open(&url).await.map_err(|e| format!("{url}: {e}"))?;
+            let store = open_store(database_url, &config).await?;
             match store.verify_audit().await.map_err(|e| e.to_string())? {
                 AuditVerification::Intact { events } => {
                     println!("audit chain intact: {events} events");
@@ -216,6 +234,20 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
             }
         }
     }
+}
+
+/// The store at `--database-url`, else the configuration's, else `.data/genobridge.db`.
+pub async fn open_store(
+    database_url: Option<String>,
+    config: &std::path::Path,
+) -> Result<Store, String> {
+    let url = match database_url {
+        Some(u) => u,
+        None => load_config(config)
+            .map(|c| c.database_url)
+            .unwrap_or_else(|_| "sqlite://.data/genobridge.db".into()),
+    };
+    Store::open(&url).await.map_err(|e| format!("{url}: {e}"))
 }
 
 /// `genobridge parse`: the connectors of the configuration (when there is one) and the

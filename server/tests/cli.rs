@@ -208,3 +208,63 @@ columns = [
     assert_eq!(v["format"], "plate-reader");
     assert_eq!(v["wells"][1]["od600"], 0.398);
 }
+
+#[test]
+fn mapping_list_shows_the_defaults_and_an_export_validates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", tmp.path().join("gb.db").display());
+    let (code, out, err) = run(bin().args(["mapping", "list", "--database-url", &url]));
+    assert_eq!(code, 0, "{err}");
+    for name in ["vcf-report", "illumina-run-to-lims", "quantstudio-to-lims"] {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(&format!("{name}\t1\tactive\t"))),
+            "{out}"
+        );
+    }
+    let (code, file, err) =
+        run(bin().args(["mapping", "export", "vcf-report", "--database-url", &url]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        file.starts_with("# mapping: vcf-report\n# version: 1\n# state: active\n"),
+        "{file}"
+    );
+    // The same bytes every time.
+    let (_, again, _) =
+        run(bin().args(["mapping", "export", "vcf-report", "--database-url", &url]));
+    assert_eq!(file, again);
+    let path = tmp.path().join("vcf-report.toml");
+    std::fs::write(&path, &file).unwrap();
+    let (code, out, err) = run(bin().args(["mapping", "validate"]).arg(&path));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ok: mapping \"vcf-report\""), "{out}");
+
+    // A bad file: `error: …` naming the file and the rule, and a non-zero exit.
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, file.replace("48018-6", "99999-9")).unwrap();
+    let (code, _, err) = run(bin().args(["mapping", "validate"]).arg(&bad));
+    assert_ne!(code, 0);
+    assert!(
+        err.starts_with("error: ") && err.contains("bad.toml") && err.contains("99999-9"),
+        "{err}"
+    );
+
+    // No user, no action; the targets need no database.
+    let (code, _, err) = run(bin()
+        .args([
+            "mapping",
+            "activate",
+            "vcf-report",
+            "1",
+            "--user",
+            "nobody",
+            "--database-url",
+            &url,
+        ])
+        .env("GENOBRIDGE_PASSWORD", "x"));
+    assert_ne!(code, 0);
+    assert!(err.starts_with("error: "), "{err}");
+    let (code, out, _) = run(bin().args(["mapping", "targets", "gene"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("48018-6"), "{out}");
+}

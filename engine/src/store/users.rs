@@ -62,7 +62,7 @@ impl Store {
         let hash = hash_password(password)?;
         let now = super::now();
         let id: i64 = with_pool!(self, p => sqlx::query_scalar(
-            "INSERT INTO users (username, password_hash, role, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+            "INSERT INTO users (username, password_hash, role, created_at, full_name) VALUES ($1, $2, $3, $4, $1) RETURNING id")
             .bind(username).bind(&hash).bind(role.as_str()).bind(&now)
             .fetch_one(p).await?);
         Ok(id)
@@ -78,6 +78,19 @@ impl Store {
         let row: Option<UserRow> = with_pool!(self, p => sqlx::query_as(
             "SELECT id, username, password_hash, role FROM users WHERE id = $1")
             .bind(id).fetch_optional(p).await?);
+        Ok(row.and_then(|r| {
+            Role::parse(&r.role).map(|role| User {
+                id: r.id,
+                username: r.username,
+                role,
+            })
+        }))
+    }
+
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+        let row: Option<UserRow> = with_pool!(self, p => sqlx::query_as(
+            "SELECT id, username, password_hash, role FROM users WHERE username = $1")
+            .bind(username).fetch_optional(p).await?);
         Ok(row.and_then(|r| {
             Role::parse(&r.role).map(|role| User {
                 id: r.id,

@@ -1,0 +1,55 @@
+-- Mapping versions and their approval (issue 8, "Versions and approval"). Keep in step
+-- with ../sqlite.
+--
+-- The body is the canonical TOML (Mapping::to_toml) and sha256 its hash. Only a draft's
+-- body changes, and each change bumps its revision (optimistic concurrency for editors).
+-- At most one version of a name is active; an earlier active version goes back to
+-- approved, so a rollback is activating it again.
+CREATE TABLE mapping_versions (
+    id          BIGSERIAL PRIMARY KEY,
+    name        TEXT NOT NULL,
+    version     BIGINT NOT NULL,
+    kind        TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    sha256      TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('draft', 'submitted', 'approved', 'rejected', 'active', 'retired')),
+    author      TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    revision    BIGINT NOT NULL DEFAULT 1,
+    UNIQUE (name, version)
+);
+CREATE UNIQUE INDEX mapping_versions_one_active ON mapping_versions(name) WHERE state = 'active';
+CREATE INDEX mapping_versions_state ON mapping_versions(state, kind);
+
+-- Electronic signatures (21 CFR 11.50): who, the printed name, when (UTC), what it means,
+-- and the hash of the body signed.
+CREATE TABLE mapping_signatures (
+    id            BIGSERIAL PRIMARY KEY,
+    version_id    BIGINT NOT NULL REFERENCES mapping_versions(id),
+    username      TEXT NOT NULL,
+    printed_name  TEXT NOT NULL,
+    meaning       TEXT NOT NULL,
+    signed_at     TEXT NOT NULL,
+    sha256        TEXT NOT NULL
+);
+CREATE INDEX mapping_signatures_version ON mapping_signatures(version_id);
+
+-- The regression set: an input file and the outputs a mapping must produce from it
+-- (sample::Outputs as JSON). Synthetic or de-identified samples only.
+CREATE TABLE golden_samples (
+    id            BIGSERIAL PRIMARY KEY,
+    mapping_name  TEXT NOT NULL,
+    label         TEXT NOT NULL,
+    file_name     TEXT NOT NULL,
+    input         BYTEA NOT NULL,
+    expected      TEXT NOT NULL,
+    promoted_by   TEXT NOT NULL,
+    promoted_at   TEXT NOT NULL,
+    UNIQUE (mapping_name, label)
+);
+
+-- The printed name shown with a user's signatures; empty means the username.
+ALTER TABLE users ADD COLUMN full_name TEXT NOT NULL DEFAULT '';
+UPDATE users SET full_name = username WHERE full_name = '';
