@@ -268,3 +268,109 @@ fn mapping_list_shows_the_defaults_and_an_export_validates() {
     assert_eq!(code, 0);
     assert!(out.contains("48018-6"), "{out}");
 }
+
+/// Import, submit, approve and activate from the command line, as a CI pipeline would.
+#[test]
+fn a_mapping_goes_from_file_to_active_on_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", tmp.path().join("gb.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use engine::store::{Role, Store};
+        let store = Store::open(&url).await.unwrap();
+        store
+            .create_user("eng", "eng-pw", Role::Engineer)
+            .await
+            .unwrap();
+        store
+            .create_user("dr", "dr-pw", Role::Director)
+            .await
+            .unwrap();
+        store
+            .set_full_name("dr", "Dr. Rosalind Franklin")
+            .await
+            .unwrap();
+    });
+    let db = ["--database-url", url.as_str()];
+    let (_, file, _) = run(bin().args(["mapping", "export", "vcf-report"]).args(db));
+    let edited = file
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace(
+            "sources = [\"ann\", \"csq\"]",
+            "sources = [\"csq\", \"ann\"]",
+        );
+    let path = tmp.path().join("vep.toml");
+    std::fs::write(&path, &edited).unwrap();
+    let (code, out, err) = run(bin()
+        .args(["mapping", "import", "--user", "eng"])
+        .arg(&path)
+        .args(db)
+        .env("GENOBRIDGE_PASSWORD", "eng-pw"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("vcf-report v2: new draft"), "{out}");
+    let (code, out, _) = run(bin()
+        .args(["mapping", "diff", "vcf-report@1", "vcf-report@2"])
+        .args(db));
+    assert_eq!(code, 0);
+    assert!(out.contains("~ transcript"), "{out}");
+    // The director signs with the password on stdin; the engineer may not activate.
+    let (code, _, err) = run(bin()
+        .args(["mapping", "submit", "vcf-report", "2", "--user", "eng"])
+        .args(db)
+        .env("GENOBRIDGE_PASSWORD", "eng-pw"));
+    assert_eq!(code, 0, "{err}");
+    let approve = |password: &str| {
+        use std::io::Write;
+        let mut child = bin()
+            .args(["mapping", "approve", "vcf-report", "2", "--user", "dr"])
+            .args(db)
+            .env_remove("GENOBRIDGE_PASSWORD")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, _, err) = approve("wrong");
+    assert_ne!(code, 0);
+    assert!(err.contains("password is wrong"), "{err}");
+    let (code, out, err) = approve("dr-pw");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("signature: Dr. Rosalind Franklin (dr), ")
+            && out.contains("approved for clinical use"),
+        "{out}"
+    );
+    let (code, _, err) = run(bin()
+        .args(["mapping", "activate", "vcf-report", "2", "--user", "eng"])
+        .args(db)
+        .env("GENOBRIDGE_PASSWORD", "eng-pw"));
+    assert_ne!(code, 0);
+    assert!(err.contains("only the director or admin role"), "{err}");
+    let (code, _, err) = run(bin()
+        .args(["mapping", "activate", "vcf-report", "2", "--user", "dr"])
+        .args(db)
+        .env("GENOBRIDGE_PASSWORD", "dr-pw"));
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = run(bin().args(["mapping", "list", "vcf-report"]).args(db));
+    assert!(
+        out.contains("vcf-report\t1\tapproved\t") && out.contains("vcf-report\t2\tactive\t"),
+        "{out}"
+    );
+    let (_, out, _) = run(bin().args(["mapping", "export", "vcf-report"]).args(db));
+    assert!(
+        out.contains("# signature: Dr. Rosalind Franklin (dr), "),
+        "{out}"
+    );
+    let (code, out, _) = run(bin().args(["audit", "verify"]).args(db));
+    assert_eq!(code, 0, "{out}");
+}
