@@ -1,7 +1,7 @@
 //! The audit log: append-only, hash-chained. Each event carries the SHA-256 of the event
 //! before it, so editing or removing any row breaks every hash after it.
 
-use super::{with_pool, Db, Result, Store};
+use super::{with_pool, Result, Store};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -101,64 +101,80 @@ pub enum AuditVerification {
 
 const COLUMNS: &str = "id, at, actor, action, subject_kind, subject_id, detail, prev_hash, hash";
 
-impl Store {
-    pub async fn append_audit(&self, ev: NewAuditEvent) -> Result<AuditEvent> {
-        let detail = ev.detail.to_string();
-        let at = super::now();
-        let sql_last = "SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1";
-        let sql_insert = format!(
-            "INSERT INTO audit_events (at, actor, action, subject_kind, subject_id, detail, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COLUMNS}");
-        macro_rules! append {
-            ($tx:expr) => {{
-                let prev: Option<String> = sqlx::query_scalar(sql_last)
-                    .fetch_optional(&mut *$tx)
-                    .await?;
-                let prev = prev.unwrap_or_else(|| GENESIS.to_string());
-                let hash = event_hash(
-                    &prev,
-                    &at,
-                    &ev.actor,
-                    &ev.action,
-                    &ev.subject_kind,
-                    &ev.subject_id,
-                    &detail,
-                );
-                sqlx::query_as::<_, AuditEvent>(&sql_insert)
-                    .bind(&at)
-                    .bind(&ev.actor)
-                    .bind(&ev.action)
-                    .bind(&ev.subject_kind)
-                    .bind(&ev.subject_id)
-                    .bind(&detail)
-                    .bind(&prev)
-                    .bind(&hash)
-                    .fetch_one(&mut *$tx)
-                    .await?
-            }};
-        }
-        let event = match &self.db {
-            Db::Sqlite(p) => {
+pub(crate) const SQL_LAST: &str = "SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1";
+pub(crate) const SQL_INSERT: &str =
+    "INSERT INTO audit_events (at, actor, action, subject_kind, subject_id, detail, prev_hash, hash) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+     RETURNING id, at, actor, action, subject_kind, subject_id, detail, prev_hash, hash";
+
+/// Runs `$body` in a transaction that holds the audit chain's lock, and commits it when
+/// `$body` returns; an early `return` (or `?`) rolls it back. Use it to write a change and
+/// its audit event (`append_in_tx!`) atomically.
+macro_rules! audited_tx {
+    ($store:expr, $tx:ident => $body:expr) => {
+        match &$store.db {
+            $crate::store::Db::Sqlite(p) => {
                 // IMMEDIATE takes the write lock up front: a deferred transaction that reads
                 // and then writes fails at once with "database is locked" when another
                 // connection wrote in between, and waiting does not help it.
-                let mut tx = p.begin_with("BEGIN IMMEDIATE").await?;
-                let e = append!(tx);
-                tx.commit().await?;
-                e
+                let mut $tx = p.begin_with("BEGIN IMMEDIATE").await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
             }
-            Db::Postgres(p) => {
-                let mut tx = p.begin().await?;
+            $crate::store::Db::Postgres(p) => {
+                let mut $tx = p.begin().await?;
                 // One chain across N nodes: the lock is held until commit.
                 sqlx::query("SELECT pg_advisory_xact_lock(7446001)")
-                    .execute(&mut *tx)
+                    .execute(&mut *$tx)
                     .await?;
-                let e = append!(tx);
-                tx.commit().await?;
-                e
+                let out = $body;
+                $tx.commit().await?;
+                out
             }
-        };
-        Ok(event)
+        }
+    };
+}
+pub(crate) use audited_tx;
+
+/// Appends `$ev` (a `&NewAuditEvent`) to the chain inside `$tx`, a transaction opened by
+/// `audited_tx!`; evaluates to the stored `AuditEvent`.
+macro_rules! append_in_tx {
+    ($tx:expr, $ev:expr) => {{
+        let ev: &$crate::store::NewAuditEvent = $ev;
+        let detail = ev.detail.to_string();
+        let at = $crate::store::now();
+        let prev: Option<String> = sqlx::query_scalar($crate::store::audit::SQL_LAST)
+            .fetch_optional(&mut *$tx)
+            .await?;
+        let prev = prev.unwrap_or_else(|| $crate::store::audit::GENESIS.to_string());
+        let hash = $crate::store::audit::event_hash(
+            &prev,
+            &at,
+            &ev.actor,
+            &ev.action,
+            &ev.subject_kind,
+            &ev.subject_id,
+            &detail,
+        );
+        sqlx::query_as::<_, $crate::store::AuditEvent>($crate::store::audit::SQL_INSERT)
+            .bind(&at)
+            .bind(&ev.actor)
+            .bind(&ev.action)
+            .bind(&ev.subject_kind)
+            .bind(&ev.subject_id)
+            .bind(&detail)
+            .bind(&prev)
+            .bind(&hash)
+            .fetch_one(&mut *$tx)
+            .await?
+    }};
+}
+pub(crate) use append_in_tx;
+
+impl Store {
+    pub async fn append_audit(&self, ev: NewAuditEvent) -> Result<AuditEvent> {
+        Ok(audited_tx!(self, tx => append_in_tx!(tx, &ev)))
     }
 
     /// Events about one subject (a run, a sample, a user…), oldest first.

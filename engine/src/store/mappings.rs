@@ -3,7 +3,10 @@
 //! audit event with the mapping's name, version and hash (and, for edits, the field-level
 //! diff). Sample data never goes into the audit log: only mapping content and labels.
 
-use super::{with_pool, Result, Store, StoreError, User};
+use super::{
+    audit::{append_in_tx, audited_tx},
+    with_pool, NewAuditEvent, Result, Store, StoreError, User,
+};
 use crate::mapping::{
     self,
     golden::{self, OutputDiff},
@@ -287,26 +290,29 @@ impl Store {
              SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5, 'draft', $6, $7, $7, 1 \
              FROM mapping_versions WHERE name = $1 RETURNING {COLUMNS}"
         );
-        let row: VersionRow = with_pool!(self, p => sqlx::query_as(&sql)
-            .bind(&m.name).bind(m.kind_name()).bind(&m.source).bind(m.to_toml()).bind(m.sha256())
-            .bind(&user.username).bind(&now)
-            .fetch_one(p).await?);
-        let v = MappingVersion::from(row);
-        let mut detail = audit_detail(&v);
         // What the draft changes against the version that runs now.
-        if let Some(active) = self.active_mapping(&v.name).await? {
-            detail["based_on"] = json!({ "version": active.version, "sha256": active.sha256 });
-            detail["changes"] = json!(mapping::diff(&active.mapping()?, m));
-        }
-        self.append_audit(super::NewAuditEvent::user(
-            &user.username,
-            "mapping.create",
-            "mapping",
-            &v.name,
-            detail,
-        ))
-        .await?;
-        Ok(v)
+        let based_on = match self.active_mapping(&m.name).await? {
+            Some(active) => Some((
+                json!({ "version": active.version, "sha256": active.sha256 }),
+                json!(mapping::diff(&active.mapping()?, m)),
+            )),
+            None => None,
+        };
+        Ok(audited_tx!(self, tx => {
+            let row: VersionRow = sqlx::query_as(&sql)
+                .bind(&m.name).bind(m.kind_name()).bind(&m.source).bind(m.to_toml())
+                .bind(m.sha256()).bind(&user.username).bind(&now)
+                .fetch_one(&mut *tx).await?;
+            let v = MappingVersion::from(row);
+            let mut detail = audit_detail(&v);
+            if let Some((base, changes)) = &based_on {
+                detail["based_on"] = base.clone();
+                detail["changes"] = changes.clone();
+            }
+            let ev = NewAuditEvent::user(&user.username, "mapping.create", "mapping", &v.name, detail);
+            append_in_tx!(tx, &ev);
+            v
+        }))
     }
 
     /// Replaces a draft's body. `opened_revision` is the revision the editor loaded: when
@@ -336,11 +342,26 @@ impl Store {
              updated_at = $5, revision = revision + 1 \
              WHERE id = $6 AND state = 'draft' AND revision = $7 RETURNING {COLUMNS}"
         );
-        let row: Option<VersionRow> = with_pool!(self, p => sqlx::query_as(&sql)
-            .bind(m.to_toml()).bind(m.sha256()).bind(m.kind_name()).bind(&m.source)
-            .bind(super::now()).bind(old.id).bind(opened_revision)
-            .fetch_optional(p).await?);
-        let Some(row) = row else {
+        let row: Option<MappingVersion> = audited_tx!(self, tx => {
+            let row: Option<VersionRow> = sqlx::query_as(&sql)
+                .bind(m.to_toml()).bind(m.sha256()).bind(m.kind_name()).bind(&m.source)
+                .bind(super::now()).bind(old.id).bind(opened_revision)
+                .fetch_optional(&mut *tx).await?;
+            match row {
+                Some(row) => {
+                    let v = MappingVersion::from(row);
+                    let mut detail = audit_detail(&v);
+                    detail["sha256_before"] = json!(old.sha256);
+                    detail["revision"] = json!(v.revision);
+                    detail["changes"] = json!(changes);
+                    let ev = NewAuditEvent::user(&user.username, "mapping.edit", "mapping", &v.name, detail);
+                    append_in_tx!(tx, &ev);
+                    Some(v)
+                }
+                None => None,
+            }
+        });
+        let Some(v) = row else {
             // Someone saved or submitted between the read and the write.
             let now = self.existing(name, version).await?;
             versions::check_edit(user.role, now.state, &now.label())?;
@@ -353,34 +374,7 @@ impl Store {
                     .into(),
             );
         };
-        let v = MappingVersion::from(row);
-        let mut detail = audit_detail(&v);
-        detail["sha256_before"] = json!(old.sha256);
-        detail["revision"] = json!(v.revision);
-        detail["changes"] = json!(changes);
-        self.append_audit(super::NewAuditEvent::user(
-            &user.username,
-            "mapping.edit",
-            "mapping",
-            &v.name,
-            detail,
-        ))
-        .await?;
         Ok(v)
-    }
-
-    /// Moves a version from one state to another, only when it is still in the state (and
-    /// has the body) it was checked in.
-    async fn set_state(&self, v: &MappingVersion, from: State, to: State) -> Result<()> {
-        let n = with_pool!(self, p => sqlx::query(
-            "UPDATE mapping_versions SET state = $1, updated_at = $2 \
-             WHERE id = $3 AND state = $4 AND sha256 = $5")
-            .bind(to.as_str()).bind(super::now()).bind(v.id).bind(from.as_str()).bind(&v.sha256)
-            .execute(p).await?.rows_affected());
-        if n != 1 {
-            return refused(format!("{} changed meanwhile; reload", v.label()));
-        }
-        Ok(())
     }
 
     /// Submits a draft for approval: refused while any golden sample of the mapping
@@ -394,15 +388,19 @@ impl Store {
         let v = self.existing(name, version).await?;
         versions::check_submit(user.role, v.state, &v.label())?;
         self.require_golden_pass(&v).await?;
-        self.set_state(&v, State::Draft, State::Submitted).await?;
-        self.append_audit(super::NewAuditEvent::user(
-            &user.username,
-            "mapping.submit",
-            "mapping",
-            &v.name,
-            audit_detail(&v),
-        ))
-        .await?;
+        audited_tx!(self, tx => {
+            // Only while it is still the draft (and the body) that was checked.
+            let n = sqlx::query(
+                "UPDATE mapping_versions SET state = 'submitted', updated_at = $1 \
+                 WHERE id = $2 AND state = 'draft' AND sha256 = $3")
+                .bind(super::now()).bind(v.id).bind(&v.sha256)
+                .execute(&mut *tx).await?.rows_affected();
+            if n != 1 {
+                return refused(format!("{} changed meanwhile; reload", v.label()));
+            }
+            let ev = NewAuditEvent::user(&user.username, "mapping.submit", "mapping", &v.name, audit_detail(&v));
+            append_in_tx!(tx, &ev);
+        });
         self.existing(name, version).await
     }
 
@@ -471,7 +469,7 @@ impl Store {
         if !ok {
             let mut detail = audit_detail(&v);
             detail["reason"] = json!("wrong password");
-            self.append_audit(super::NewAuditEvent::user(
+            self.append_audit(NewAuditEvent::user(
                 &signer.username,
                 "mapping.signature_refused",
                 "mapping",
@@ -494,15 +492,24 @@ impl Store {
         } else {
             State::Rejected
         };
-        with_pool!(self, p => {
-            let mut tx = p.begin().await?;
+        let mut detail = audit_detail(&v);
+        detail["printed_name"] = json!(printed_name);
+        detail["meaning"] = json!(meaning);
+        detail["signed_at"] = json!(signed_at);
+        let action = if approve {
+            "mapping.approve"
+        } else {
+            "mapping.reject"
+        };
+        let ev = NewAuditEvent::user(&signer.username, action, "mapping", &v.name, detail);
+        // The state, the signature and its audit event are written together or not at all.
+        audited_tx!(self, tx => {
             let n = sqlx::query(
                 "UPDATE mapping_versions SET state = $1, updated_at = $2 \
                  WHERE id = $3 AND state = 'submitted' AND sha256 = $4")
                 .bind(to.as_str()).bind(&signed_at).bind(v.id).bind(&v.sha256)
                 .execute(&mut *tx).await?.rows_affected();
             if n != 1 {
-                tx.rollback().await?;
                 return refused(format!("{} changed meanwhile; reload", v.label()));
             }
             sqlx::query(
@@ -511,24 +518,8 @@ impl Store {
                 .bind(v.id).bind(&signer.username).bind(&printed_name).bind(&meaning)
                 .bind(&signed_at).bind(&v.sha256)
                 .execute(&mut *tx).await?;
-            tx.commit().await?;
+            append_in_tx!(tx, &ev);
         });
-        let mut detail = audit_detail(&v);
-        detail["printed_name"] = json!(printed_name);
-        detail["meaning"] = json!(meaning);
-        detail["signed_at"] = json!(signed_at);
-        self.append_audit(super::NewAuditEvent::user(
-            &signer.username,
-            if approve {
-                "mapping.approve"
-            } else {
-                "mapping.reject"
-            },
-            "mapping",
-            &v.name,
-            detail,
-        ))
-        .await?;
         self.existing(name, version).await
     }
 
@@ -559,44 +550,36 @@ impl Store {
         let v = self.existing(name, version).await?;
         versions::check_activate(user.role, v.state, &v.label())?;
         let now = super::now();
-        let previous: Option<(i64, String)> = with_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            let previous: Option<(i64, String)> = sqlx::query_as(
+        // The version it replaces, read first for the audit event's diff; the update below
+        // checks it is still the one active.
+        let previous = self.active_mapping(name).await?;
+        let mut detail = audit_detail(&v);
+        let rollback = previous.as_ref().is_some_and(|p| p.version > v.version);
+        if let Some(p) = &previous {
+            detail["previous"] = json!({ "version": p.version, "sha256": p.sha256 });
+            detail["changes"] = json!(mapping::diff(&p.mapping()?, &v.mapping()?));
+        }
+        let action = if rollback {
+            "mapping.rollback"
+        } else {
+            "mapping.activate"
+        };
+        let ev = NewAuditEvent::user(&user.username, action, "mapping", &v.name, detail);
+        audited_tx!(self, tx => {
+            let demoted = sqlx::query(
                 "UPDATE mapping_versions SET state = 'approved', updated_at = $1 \
-                 WHERE name = $2 AND state = 'active' RETURNING version, sha256")
-                .bind(&now).bind(name).fetch_optional(&mut *tx).await?;
+                 WHERE name = $2 AND state = 'active'")
+                .bind(&now).bind(name).execute(&mut *tx).await?.rows_affected();
             let n = sqlx::query(
                 "UPDATE mapping_versions SET state = 'active', updated_at = $1 \
                  WHERE id = $2 AND state = 'approved' AND sha256 = $3")
                 .bind(&now).bind(v.id).bind(&v.sha256)
                 .execute(&mut *tx).await?.rows_affected();
-            if n != 1 {
-                tx.rollback().await?;
+            if n != 1 || demoted != u64::from(previous.is_some()) {
                 return refused(format!("{} changed meanwhile; reload", v.label()));
             }
-            tx.commit().await?;
-            previous
+            append_in_tx!(tx, &ev);
         });
-        let mut detail = audit_detail(&v);
-        let rollback = previous.as_ref().is_some_and(|(pv, _)| *pv > v.version);
-        if let Some((pv, psha)) = &previous {
-            detail["previous"] = json!({ "version": pv, "sha256": psha });
-            if let Some(pm) = self.mapping_version(name, *pv).await? {
-                detail["changes"] = json!(mapping::diff(&pm.mapping()?, &v.mapping()?));
-            }
-        }
-        self.append_audit(super::NewAuditEvent::user(
-            &user.username,
-            if rollback {
-                "mapping.rollback"
-            } else {
-                "mapping.activate"
-            },
-            "mapping",
-            &v.name,
-            detail,
-        ))
-        .await?;
         self.existing(name, version).await
     }
 
@@ -658,22 +641,25 @@ impl Store {
         let expected_json =
             serde_json::to_string(expected).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let now = super::now();
-        with_pool!(self, p => sqlx::query(
-            "INSERT INTO golden_samples (mapping_name, label, file_name, input, expected, promoted_by, promoted_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (mapping_name, label) DO UPDATE SET file_name = $3, input = $4, expected = $5, \
-             promoted_by = $6, promoted_at = $7")
-            .bind(mapping_name).bind(label).bind(file_name).bind(input).bind(&expected_json)
-            .bind(&user.username).bind(&now)
-            .execute(p).await?.rows_affected());
-        self.append_audit(super::NewAuditEvent::user(
+        // The label only: a file name may carry a sample or patient identifier.
+        let ev = NewAuditEvent::user(
             &user.username,
             "mapping.golden_add",
             "mapping",
             mapping_name,
-            json!({ "name": mapping_name, "label": label, "file_name": file_name }),
-        ))
-        .await?;
+            json!({ "name": mapping_name, "label": label }),
+        );
+        audited_tx!(self, tx => {
+            sqlx::query(
+                "INSERT INTO golden_samples (mapping_name, label, file_name, input, expected, promoted_by, promoted_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (mapping_name, label) DO UPDATE SET file_name = $3, input = $4, expected = $5, \
+                 promoted_by = $6, promoted_at = $7")
+                .bind(mapping_name).bind(label).bind(file_name).bind(input).bind(&expected_json)
+                .bind(&user.username).bind(&now)
+                .execute(&mut *tx).await?;
+            append_in_tx!(tx, &ev);
+        });
         Ok(())
     }
 
@@ -773,21 +759,23 @@ impl Store {
         let diffs = golden::compare(&g.expected, &actual);
         let expected_json =
             serde_json::to_string(&actual).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        with_pool!(self, p => sqlx::query(
-            "UPDATE golden_samples SET expected = $1, promoted_by = $2, promoted_at = $3 WHERE id = $4")
-            .bind(&expected_json).bind(&user.username).bind(super::now()).bind(g.id)
-            .execute(p).await?.rows_affected());
         let mut detail = audit_detail(&v);
         detail["label"] = json!(label);
         detail["changed_keys"] = json!(diffs.iter().map(|d| &d.key).collect::<Vec<_>>());
-        self.append_audit(super::NewAuditEvent::user(
+        let ev = NewAuditEvent::user(
             &user.username,
             "mapping.golden_promote",
             "mapping",
             name,
             detail,
-        ))
-        .await?;
+        );
+        audited_tx!(self, tx => {
+            sqlx::query(
+                "UPDATE golden_samples SET expected = $1, promoted_by = $2, promoted_at = $3 WHERE id = $4")
+                .bind(&expected_json).bind(&user.username).bind(super::now()).bind(g.id)
+                .execute(&mut *tx).await?;
+            append_in_tx!(tx, &ev);
+        });
         Ok(diffs)
     }
 }
