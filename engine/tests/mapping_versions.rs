@@ -13,7 +13,7 @@ use engine::{
         Mapping,
     },
     pipeline::Engine,
-    store::{AuditVerification, Role, Store, StoreError, User},
+    store::{AuditVerification, Db, Role, Store, StoreError, User},
 };
 use std::path::PathBuf;
 
@@ -258,6 +258,24 @@ async fn workflow(db: &TestDb) {
         (action, v4.version, v4.state),
         (ImportAction::NewDraft, 4, State::Draft)
     );
+    assert_eq!(
+        s.mapping_version(NAME, 2).await.unwrap().unwrap().body,
+        v2.body
+    );
+
+    // The database itself refuses to change a signed version or its signatures.
+    for sql in [
+        "UPDATE mapping_versions SET body = 'x' WHERE name = 'vcf-report' AND version = 2",
+        "DELETE FROM mapping_versions WHERE name = 'vcf-report' AND version = 2",
+        "UPDATE mapping_signatures SET meaning = 'x'",
+        "DELETE FROM mapping_signatures",
+    ] {
+        let r = match s.db() {
+            Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+            Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+        };
+        assert!(r.is_err(), "{b}: {sql}");
+    }
     assert_eq!(
         s.mapping_version(NAME, 2).await.unwrap().unwrap().body,
         v2.body

@@ -50,6 +50,26 @@ CREATE TABLE golden_samples (
     UNIQUE (mapping_name, label)
 );
 
+-- The database itself keeps a signed version's content and its signatures: a version that
+-- is not a draft keeps its name, number and body, and signatures are never edited or
+-- deleted.
+CREATE FUNCTION mapping_versions_frozen() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.state <> 'draft' AND (TG_OP = 'DELETE'
+        OR NEW.body IS DISTINCT FROM OLD.body OR NEW.sha256 IS DISTINCT FROM OLD.sha256
+        OR NEW.name IS DISTINCT FROM OLD.name OR NEW.version IS DISTINCT FROM OLD.version) THEN
+        RAISE EXCEPTION 'a mapping version that is not a draft never changes';
+    END IF;
+    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+    RETURN NEW;
+END; $$;
+CREATE TRIGGER mapping_versions_frozen BEFORE UPDATE OR DELETE ON mapping_versions
+FOR EACH ROW EXECUTE FUNCTION mapping_versions_frozen();
+CREATE FUNCTION mapping_signatures_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'mapping_signatures is append-only'; END; $$;
+CREATE TRIGGER mapping_signatures_no_change BEFORE UPDATE OR DELETE ON mapping_signatures
+FOR EACH ROW EXECUTE FUNCTION mapping_signatures_append_only();
+
 -- The printed name shown with a user's signatures; empty means the username.
 ALTER TABLE users ADD COLUMN full_name TEXT NOT NULL DEFAULT '';
 UPDATE users SET full_name = username WHERE full_name = '';

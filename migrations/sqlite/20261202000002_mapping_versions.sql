@@ -50,6 +50,21 @@ CREATE TABLE golden_samples (
     UNIQUE (mapping_name, label)
 );
 
+-- The database itself keeps a signed version's content and its signatures: a version that
+-- is not a draft keeps its name, number and body, and signatures are never edited or
+-- deleted.
+CREATE TRIGGER mapping_versions_frozen BEFORE UPDATE ON mapping_versions
+WHEN OLD.state <> 'draft' AND (NEW.body IS NOT OLD.body OR NEW.sha256 IS NOT OLD.sha256
+    OR NEW.name IS NOT OLD.name OR NEW.version IS NOT OLD.version)
+BEGIN SELECT RAISE(ABORT, 'a mapping version that is not a draft never changes'); END;
+CREATE TRIGGER mapping_versions_no_delete BEFORE DELETE ON mapping_versions
+WHEN OLD.state <> 'draft'
+BEGIN SELECT RAISE(ABORT, 'a mapping version that is not a draft is never deleted'); END;
+CREATE TRIGGER mapping_signatures_no_update BEFORE UPDATE ON mapping_signatures
+BEGIN SELECT RAISE(ABORT, 'mapping_signatures is append-only'); END;
+CREATE TRIGGER mapping_signatures_no_delete BEFORE DELETE ON mapping_signatures
+BEGIN SELECT RAISE(ABORT, 'mapping_signatures is append-only'); END;
+
 -- The printed name shown with a user's signatures; empty means the username.
 ALTER TABLE users ADD COLUMN full_name TEXT NOT NULL DEFAULT '';
 UPDATE users SET full_name = username WHERE full_name = '';
