@@ -658,13 +658,20 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The repository's configuration sends to a LIMS with no mapping of its own: the shipped
+/// `illumina-run-to-lims`, active on a new database, builds one document per sample and lane.
 #[test]
-fn the_repository_config_builds_per_sample_documents() {
+fn the_repository_config_and_the_shipped_mapping_build_per_sample_documents() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../genobridge.toml");
     let cfg = Config::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap();
     let lims = cfg.lims.expect("genobridge.toml configures [lims]");
     assert!(cfg.demo.lims_listener);
-    let docs = lims.mappings[0].apply(&run_tree()).unwrap();
+    assert!(
+        lims.mappings.is_empty(),
+        "mappings live in the store, not the configuration"
+    );
+    let shipped = Mapping::default_named("illumina-run-to-lims").unwrap();
+    let docs = shipped.apply(&run_tree()).unwrap();
     assert_eq!(docs.len(), 24 * 8);
     assert_eq!(docs[0].run_id, RUN);
     assert_eq!(docs[0].body["sample"]["external_id"], "ACC13169A1");
@@ -918,4 +925,55 @@ async fn a_retry_after_from_the_lims_outweighs_a_shorter_backoff() {
         (row.status.as_str(), row.attempts, row.last_status),
         ("pending", 1, Some(503))
     );
+}
+
+/// Only approved versions run: with no mappings given to the engine, the active stored
+/// version (the shipped `illumina-run-to-lims` on a new database) builds the documents,
+/// and each delivery names it by hash; a mapping from the configuration file is kept as a
+/// draft and builds nothing until it is approved and activated.
+#[tokio::test]
+async fn the_active_stored_version_runs_and_a_configured_mapping_waits_for_approval() {
+    for db in TestDb::both().await {
+        let tmp = tempfile::tempdir().unwrap();
+        let cfg = lims_config(tmp.path(), "url = \"http://127.0.0.1:9/x\"", "");
+        let engine = Engine::new(db.store.clone(), cfg);
+        let queued = enqueue(&engine).await;
+        assert_eq!(queued.len(), 24 * 8, "{}", db.backend);
+        let default = engine::mapping::Mapping::default_named("illumina-run-to-lims").unwrap();
+        let rows = db.store.list_lims(1_000).await.unwrap();
+        assert!(rows
+            .iter()
+            .all(|r| r.mapping == "illumina-run-to-lims" && r.mapping_sha256 == default.sha256()));
+
+        let configured: LimsConfig = toml::from_str(&format!(
+            "{PER_RUN}\n[destination]\nurl = \"http://127.0.0.1:9/x\"\n"
+        ))
+        .unwrap();
+        let v = db
+            .store
+            .adopt_configured_mapping(&configured.mappings[0])
+            .await
+            .unwrap();
+        assert_eq!(v.state.as_str(), "draft", "{}", db.backend);
+        assert_eq!(v.author, "configuration");
+        // Adopting the same body again finds the same version.
+        let again = db
+            .store
+            .adopt_configured_mapping(&configured.mappings[0])
+            .await
+            .unwrap();
+        assert_eq!(again.id, v.id);
+        // A second run: the draft builds nothing.
+        let mut tree = run_tree();
+        tree["run"]["run_id"] = "SECOND_RUN".into();
+        let done = lims::enqueue_record(&engine, "illumina-run-folder", &tree).await;
+        assert_eq!(done.ids.len(), 24 * 8);
+        let rows = db.store.list_lims(1_000).await.unwrap();
+        assert!(
+            rows.iter().all(|r| r.mapping != "run-summary"),
+            "{}",
+            db.backend
+        );
+        db.cleanup().await;
+    }
 }

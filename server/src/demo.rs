@@ -204,6 +204,25 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
         .await
         .map_err(|e| format!("{}: {e}", cfg.database_url))?;
     first_users(&store).await?;
+    // Only approved versions run: a mapping in the configuration file becomes a draft in
+    // the store (unless a version with its exact body exists), and the engine runs the
+    // active stored versions.
+    if let Some(lims) = cfg.lims.as_mut() {
+        for m in std::mem::take(&mut lims.mappings) {
+            let v = store
+                .adopt_configured_mapping(&m)
+                .await
+                .map_err(|e| format!("lims.mappings {:?}: {e}", m.name))?;
+            if !v.state.is_approved() {
+                eprintln!(
+                    "note: mapping {:?} from the configuration is {} ({}, not approved): it will not run until a director approves and activates it (`genobridge mapping …`)",
+                    m.name,
+                    v.label(),
+                    v.state.as_str()
+                );
+            }
+        }
+    }
     if demo {
         seed_demo(&cfg, &store).await?;
     }

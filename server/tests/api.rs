@@ -266,10 +266,23 @@ async fn lims_and_quarantine_feeds_and_the_reprocess_action() {
     }
 
     let director = sign_in(&http, &s, "director").await;
+    // The run's documents (the shipped `illumina-run-to-lims`; the demo's QuantStudio
+    // export adds 16 more through `quantstudio-to-lims`).
+    let run_rows = |rows: &[Value]| -> Vec<Value> {
+        rows.iter()
+            .filter(|r| r["source_kind"] == "illumina-run-folder")
+            .cloned()
+            .collect()
+    };
     let rows = lims_until(&http, &s, &director, |rows| {
-        rows.len() == 24 * 8 && count(rows, "pending") == 0
+        let run = run_rows(rows);
+        run.len() == 24 * 8 && count(&run, "pending") == 0
     })
     .await;
+    assert!(rows
+        .iter()
+        .all(|r| r["mapping_sha256"].as_str().is_some_and(|h| h.len() == 64)));
+    let rows = run_rows(&rows);
     assert_eq!(count(&rows, "delivered"), 23 * 8);
     let dead: Vec<&Value> = rows
         .iter()

@@ -40,7 +40,37 @@ pub async fn enqueue_record(engine: &Engine, kind: &str, tree: &Value) -> Enqueu
     };
     let store = &engine.store;
     let destination = &lims.destination.name;
-    for mapping in lims.mappings.iter().filter(|m| m.source == kind) {
+    // The active (approved) stored versions for this kind. Mappings given to the engine
+    // directly (an embedding program, the engine's tests) replace them; `serve` moves the
+    // configuration's into the store as drafts, so in the product only approved versions run.
+    let given: Vec<crate::mapping::Mapping> = lims
+        .mappings
+        .iter()
+        .filter(|m| m.source == kind)
+        .cloned()
+        .collect();
+    let mappings = if !lims.mappings.is_empty() {
+        given
+    } else {
+        match store.active_lims_mappings(kind).await {
+            Ok(vs) => vs
+                .iter()
+                .filter_map(|v| match v.mapping() {
+                    Ok(m) => Some(m),
+                    Err(e) => {
+                        tracing::error!("{}: {e}", v.label());
+                        None
+                    }
+                })
+                .collect(),
+            Err(e) => {
+                tracing::error!(error = %e, "reading the active LIMS mappings failed");
+                Vec::new()
+            }
+        }
+    };
+    for mapping in &mappings {
+        let mapping_sha256 = mapping.sha256();
         let docs = match mapping.apply(tree) {
             Ok(d) => d,
             Err(e) => {
@@ -64,11 +94,12 @@ pub async fn enqueue_record(engine: &Engine, kind: &str, tree: &Value) -> Enqueu
                 mapping: doc.mapping.clone(),
                 destination: destination.clone(),
                 document: doc.body.to_string(),
+                mapping_sha256: mapping_sha256.clone(),
             };
             match store.enqueue_lims(&new).await {
                 Ok(Some(id)) => {
                     let (sk, sid) = subject(&doc.run_id, doc.sample_id.as_deref());
-                    let detail = json!({ "delivery_id": id, "run_id": doc.run_id, "mapping": doc.mapping, "destination": destination, "idempotency_key": key });
+                    let detail = json!({ "delivery_id": id, "run_id": doc.run_id, "mapping": doc.mapping, "mapping_sha256": mapping_sha256, "destination": destination, "idempotency_key": key });
                     let _ = store
                         .append_audit(NewAuditEvent::system("lims.enqueued", sk, sid, detail))
                         .await;

@@ -20,6 +20,8 @@ pub struct NewLimsDelivery {
     pub destination: String,
     /// The JSON document, as sent.
     pub document: String,
+    /// The body SHA-256 of the mapping version that built it (lineage).
+    pub mapping_sha256: String,
 }
 
 /// A delivery as the API and the dashboard list it (without the document).
@@ -41,6 +43,8 @@ pub struct LimsDeliveryRow {
     pub response_body: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The mapping version that built the document: its body SHA-256.
+    pub mapping_sha256: String,
 }
 
 /// A row claimed for one attempt.
@@ -69,7 +73,7 @@ pub struct LimsAttempt<'a> {
 
 const ROW_COLUMNS: &str =
     "id, idempotency_key, source_kind, run_id, sample_id, mapping, destination, \
-    status, attempts, last_status, last_error, response_body, created_at, updated_at";
+    status, attempts, last_status, last_error, response_body, created_at, updated_at, mapping_sha256";
 
 /// Milliseconds since the Unix epoch, the clock `next_attempt_ms` is on.
 pub fn now_ms() -> i64 {
@@ -83,10 +87,10 @@ impl Store {
         let now = super::now();
         Ok(with_pool!(self, p => sqlx::query_scalar(
             "INSERT INTO lims_deliveries (idempotency_key, source_kind, run_id, sample_id, mapping, destination, \
-             status, document, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,'pending',$7,$8,$8) \
+             status, document, created_at, updated_at, mapping_sha256) VALUES ($1,$2,$3,$4,$5,$6,'pending',$7,$8,$8,$9) \
              ON CONFLICT (idempotency_key) DO NOTHING RETURNING id")
             .bind(&d.idempotency_key).bind(&d.source_kind).bind(&d.run_id).bind(&d.sample_id)
-            .bind(&d.mapping).bind(&d.destination).bind(&d.document).bind(&now)
+            .bind(&d.mapping).bind(&d.destination).bind(&d.document).bind(&now).bind(&d.mapping_sha256)
             .fetch_optional(p).await?))
     }
 

@@ -230,6 +230,17 @@ impl Store {
         Ok(row.map(Into::into))
     }
 
+    /// Every active LIMS mapping that reads records of `source` (a connector name).
+    pub async fn active_lims_mappings(&self, source: &str) -> Result<Vec<MappingVersion>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM mapping_versions WHERE state = 'active' AND kind = 'lims' \
+             AND source = $1 ORDER BY name"
+        );
+        let rows: Vec<VersionRow> =
+            with_pool!(self, p => sqlx::query_as(&sql).bind(source).fetch_all(p).await?);
+        Ok(rows.into_iter().map(Into::into).collect())
+    }
+
     /// The active report mapping: `vcf-report` when it has an active version, else the
     /// first active report mapping by name.
     pub async fn active_report_mapping(&self) -> Result<Option<MappingVersion>> {
@@ -581,6 +592,28 @@ impl Store {
             append_in_tx!(tx, &ev);
         });
         self.existing(name, version).await
+    }
+
+    /// A mapping given in the configuration file (`[[lims.mappings]]`). It runs only as an
+    /// approved version: when no version of that name has this exact body, it is stored as
+    /// a draft by `configuration` (audited) for an engineer to submit and a director to sign.
+    /// Returns the version with this body.
+    pub async fn adopt_configured_mapping(&self, m: &Mapping) -> Result<MappingVersion> {
+        let sha = m.sha256();
+        if let Some(v) = self
+            .mapping_versions(Some(&m.name))
+            .await?
+            .into_iter()
+            .find(|v| v.sha256 == sha)
+        {
+            return Ok(v);
+        }
+        let author = User {
+            id: 0,
+            username: "configuration".into(),
+            role: crate::store::Role::Engineer,
+        };
+        self.insert_draft(&author, m).await
     }
 
     /// Imports a mapping file. A file whose header names a version that is not a draft must

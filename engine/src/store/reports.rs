@@ -58,6 +58,9 @@ pub struct MessageRow {
     pub ack_code: Option<String>,
     pub last_error: Option<String>,
     pub updated_at: String,
+    /// The mapping version that built it: name and body SHA-256.
+    pub mapping_name: String,
+    pub mapping_sha256: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow)]
@@ -71,7 +74,7 @@ pub struct QuarantineRow {
 
 const MESSAGE_COLUMNS: &str =
     "m.id, m.report_pk, r.sample_id, m.kind, m.control_id, m.destination, m.status, \
-    m.attempts, m.ack_code, m.last_error, m.updated_at";
+    m.attempts, m.ack_code, m.last_error, m.updated_at, m.mapping_name, m.mapping_sha256";
 
 impl Store {
     /// Returns `None` when this file was already reported for this sample (same SHA-256).
