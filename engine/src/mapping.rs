@@ -18,6 +18,7 @@ mod diff;
 pub mod file;
 pub mod golden;
 mod lims;
+pub mod replay;
 pub mod report;
 pub mod sample;
 mod target;

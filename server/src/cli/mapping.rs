@@ -86,6 +86,15 @@ pub enum MappingCommand {
     },
     /// The report targets (LOINC codes) a rule can write, filtered by words.
     Targets { words: Vec<String> },
+    /// Impact replay: run a version (FILE, NAME or NAME@VERSION) and the active one on the
+    /// newest real inputs the engine has processed, and print, per input, which outputs
+    /// would change and how. Nothing is stored or sent.
+    Replay {
+        mapping: String,
+        /// How many of the newest inputs.
+        #[arg(long, default_value_t = engine::mapping::replay::DEFAULT_INPUTS)]
+        limit: usize,
+    },
 }
 
 pub async fn run(
@@ -230,6 +239,55 @@ pub async fn run(
                     }
                 }
             }
+            Ok(0)
+        }
+        MappingCommand::Replay { mapping, limit } => {
+            let db = Lazy::new(database_url.clone(), config);
+            let candidate = resolve(&db, &mapping).await?;
+            let store = db.get().await?;
+            let active = match store
+                .active_mapping(&candidate.name)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                Some(v) => v.mapping().map_err(|e| e.to_string())?,
+                None => {
+                    return Err(format!(
+                        "{:?} has no active version to compare with",
+                        candidate.name
+                    ))
+                }
+            };
+            let results = engine::mapping::replay::replay(
+                store,
+                &candidate,
+                &active,
+                limit,
+                std::sync::Arc::new(SampleContext::default()),
+            )
+            .await?;
+            if results.is_empty() {
+                println!("no inputs of source {:?} processed yet", candidate.source);
+            }
+            let changed = results.iter().filter(|r| !r.changes.is_empty()).count();
+            for r in &results {
+                match (&r.error, r.changes.len()) {
+                    (Some(e), _) => println!("{}: not replayed: {e}", r.input),
+                    (None, 0) => println!("{}: no change", r.input),
+                    (None, n) => {
+                        println!("{}: {n} output fields change", r.input);
+                        for c in &r.changes {
+                            println!(
+                                "  {}: {} -> {}",
+                                c.key,
+                                c.expected.as_deref().unwrap_or("(absent)"),
+                                c.actual.as_deref().unwrap_or("(absent)")
+                            );
+                        }
+                    }
+                }
+            }
+            println!("{changed} of {} inputs would change", results.len());
             Ok(0)
         }
         MappingCommand::Test { mapping, sample } => {
