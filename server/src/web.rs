@@ -7,6 +7,7 @@
 
 mod api;
 mod assets;
+mod mappings_api;
 mod origin;
 mod session;
 
@@ -49,6 +50,7 @@ pub async fn router(
     let context_store = store.clone();
     let app = Router::new()
         .merge(api::routes())
+        .merge(mappings_api::routes())
         .merge(assets::wasm_alias(&site_root))
         .leptos_routes_with_context(
             &state,

@@ -428,4 +428,74 @@ async fn lims_and_quarantine_feeds_and_the_reprocess_action() {
         .map(|e| e.actor.as_str())
         .collect();
     assert_eq!(by_engineer, vec!["user:engineer"]);
+
+    // The mapping API: read by the roles that write, sign or inspect mappings.
+    let inspector = sign_in(&http, &s, "inspector").await;
+    let list = get_json(&http, &s, "/api/mappings", &inspector).await;
+    let active: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["state"] == "active")
+        .map(|v| v["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        active.contains(&"vcf-report") && active.contains(&"illumina-run-to-lims"),
+        "{list}"
+    );
+    let versions = get_json(&http, &s, "/api/mappings/vcf-report", &inspector).await;
+    assert_eq!(versions[0]["version"], 1);
+    assert!(versions[0]["signatures"].is_array());
+    let found = get_json(
+        &http,
+        &s,
+        "/api/mappings/targets?q=significance",
+        &inspector,
+    )
+    .await;
+    assert_eq!(found[0]["code"], "53037-8");
+    let diff = get_json(
+        &http,
+        &s,
+        "/api/mappings/vcf-report/diff?from=1&to=1",
+        &inspector,
+    )
+    .await;
+    assert_eq!(diff, serde_json::json!([]));
+    let file = http
+        .get(format!("{}/api/mappings/vcf-report/1", s.base))
+        .header("Cookie", &inspector.cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let parsed = engine::mapping::Mapping::from_toml("export", &file).unwrap();
+    assert_eq!(parsed.sha256(), versions[0]["sha256"].as_str().unwrap());
+    // Inspectors read but do not replay; a director replays on the real inputs.
+    let replay = |who: &Session| {
+        http.get(format!(
+            "{}/api/mappings/illumina-run-to-lims/1/replay?limit=5",
+            s.base
+        ))
+        .header("Cookie", who.cookie.clone())
+        .send()
+    };
+    assert_eq!(replay(&inspector).await.unwrap().status(), 403);
+    let r = replay(&director).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let replayed: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    assert_eq!(replayed[0]["input"], "20231108_LH00188_0028_B22F52TLT3");
+    assert_eq!(
+        replayed[0]["changes"],
+        serde_json::json!([]),
+        "the active version against itself"
+    );
+    let anonymous = http
+        .get(format!("{}/api/mappings", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
 }

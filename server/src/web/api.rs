@@ -28,7 +28,10 @@ async fn signed_in(state: &WebState, session: &Session) -> Result<(), Response> 
 }
 
 /// The session's user, or the response to send (401, or 500 on a store error).
-async fn user_of(state: &WebState, session: &Session) -> Result<engine::store::User, Response> {
+pub(super) async fn user_of(
+    state: &WebState,
+    session: &Session,
+) -> Result<engine::store::User, Response> {
     let user_id = match session.get::<i64>(app::auth::USER_KEY).await {
         Ok(Some(id)) => id,
         Ok(None) => return Err(StatusCode::UNAUTHORIZED.into_response()),
