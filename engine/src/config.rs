@@ -1,8 +1,9 @@
 //! The configuration file (TOML). These structs are the reference for every setting.
 
+pub use crate::formats::illumina::{default_completion, CompletionRule};
 use crate::{
     delivery::{lims::LimsDestination, MllpDestination},
-    formats::delimited::DelimitedConfig,
+    formats::{connector::Registry, delimited::DelimitedConfig},
     mapping::Mapping,
     report::Selection,
 };
@@ -55,41 +56,6 @@ pub struct ConnectorsConfig {
     /// `[[connectors.delimited]]`: CSV/TSV exports read by header name.
     #[serde(default)]
     pub delimited: Vec<DelimitedConfig>,
-}
-
-/// When a run folder of one platform counts as complete: `[[watch.completion]]`.
-/// Whatever the rule, a RunCompletionStatus.xml that names a failure (`RunErrored`,
-/// `RunStopped`, …) makes the run failed, never complete.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct CompletionRule {
-    /// The platform as GenoBridge names it (`NovaSeq X`, `NovaSeq 6000`, `HiSeq X`,
-    /// `NextSeq 2000`, `MiSeq`, …; case-insensitive), or `*` for any platform without a
-    /// rule of its own.
-    pub platform: String,
-    /// Files that must all exist in the run folder, e.g. `CopyComplete.txt`.
-    /// RTAComplete.txt only says base calling stopped, not that the copy finished.
-    pub required_files: Vec<String>,
-    /// RunCompletionStatus.xml must exist and say `RunCompleted` (instruments that write
-    /// one: NovaSeq X, NextSeq 2000).
-    #[serde(default)]
-    pub require_run_completed: bool,
-}
-
-/// NovaSeq X: CopyComplete.txt and RunCompletionStatus.xml saying RunCompleted. Every
-/// other platform: CopyComplete.txt. All need RunInfo.xml.
-pub fn default_completion() -> Vec<CompletionRule> {
-    let rule = |platform: &str, require_run_completed| CompletionRule {
-        platform: platform.into(),
-        required_files: vec!["RunInfo.xml".into(), "CopyComplete.txt".into()],
-        require_run_completed,
-    };
-    vec![
-        rule("NovaSeq X", true),
-        rule("NovaSeq 6000", false),
-        rule("HiSeq X", false),
-        rule("*", false),
-    ]
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -207,6 +173,12 @@ fn default_lims_poll_ms() -> u64 {
 }
 
 impl Config {
+    /// Every connector this configuration gives: its delimited formats and its completion
+    /// rules, then the built-in ones.
+    pub fn registry(&self) -> Registry {
+        Registry::all(&self.connectors.delimited, &self.watch.completion)
+    }
+
     pub fn from_toml(text: &str) -> Result<Config, String> {
         let cfg: Config = toml::from_str(text).map_err(|e| e.to_string())?;
         let pattern = &cfg.watch.vcf_accession_pattern;

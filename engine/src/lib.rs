@@ -5,6 +5,7 @@
 pub mod config;
 pub mod delivery;
 pub mod formats;
+pub mod hl7;
 pub mod mapping;
 pub mod messages;
 pub mod pipeline;

@@ -534,7 +534,7 @@ columns = [
 #[test]
 fn delimited_connector_configured_in_toml() {
     let cfg = Config::from_toml(NANODROP).unwrap();
-    let reg = Registry::for_config(&cfg);
+    let reg = cfg.registry();
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join("Plate7_NanoDrop.tsv");
     std::fs::write(&p, "NanoDrop One export\nSample ID\tNucleic Acid(ng/uL)\tA260/A280\tUser\nDNA-01\t52.3\t1.86\tlab\nDNA-02\t1,204.5\t1.91\tlab\n").unwrap();

@@ -259,9 +259,9 @@ fn parse(
     config: Option<PathBuf>,
 ) -> Result<i32, String> {
     let registry = match config {
-        Some(c) => formats::Registry::for_config(&load_config(&c)?),
+        Some(c) => load_config(&c)?.registry(),
         None => match load_config(std::path::Path::new("genobridge.toml")) {
-            Ok(cfg) => formats::Registry::for_config(&cfg),
+            Ok(cfg) => cfg.registry(),
             Err(_) => formats::Registry::builtin(),
         },
     };

@@ -53,7 +53,7 @@ pub fn build_ack(received: &str, code: &str, text: &str, control_id: &str) -> St
         .with_component_value(1, "ACK")
         .with_component_value(2, &trigger)
         .with_component_value(3, "ACK");
-    let now = crate::messages::lri::hl7_time(time::OffsetDateTime::now_utc());
+    let now = crate::hl7::hl7_time(time::OffsetDateTime::now_utc());
     let mut msa = SegmentBuilder::new("MSA")
         .with_field_value(1, code)
         .with_field_value(2, field("MSH.10"));

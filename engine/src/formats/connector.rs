@@ -2,6 +2,7 @@
 //! or by sniffing a path. Built-in connectors register here; a lab adds delimited-file
 //! instruments through `[[connectors.delimited]]` in the configuration, without code.
 
+use super::illumina::{default_completion, CompletionRule};
 use super::{
     delimited::{DelimitedConfig, DelimitedConnector},
     fragment_analyzer::{FragmentPeaks, FragmentSmear},
@@ -13,7 +14,6 @@ use super::{
     tapestation::TapeStation,
     FormatError,
 };
-use crate::config::{default_completion, CompletionRule, Config};
 use serde_json::Value;
 use std::path::Path;
 
@@ -44,12 +44,6 @@ impl Registry {
     /// Every built-in connector, with the default completion rules.
     pub fn builtin() -> Registry {
         Registry::all(&[], &default_completion())
-    }
-
-    /// Every connector the configuration gives: its delimited formats and its
-    /// completion rules, then the built-in ones.
-    pub fn for_config(cfg: &Config) -> Registry {
-        Registry::all(&cfg.connectors.delimited, &cfg.watch.completion)
     }
 
     /// Every connector: run folders and their files, sample sheets, QC exports, VCF.

@@ -2,6 +2,7 @@
 //! SampleSheet.csv, and the rule that says when a run is complete.
 
 mod completion;
+pub use completion::{default_completion, CompletionRule};
 mod completion_status;
 pub mod connector;
 mod run_info;
@@ -113,5 +114,5 @@ pub fn run_parameters_file(dir: &Path) -> Option<std::path::PathBuf> {
 /// Reads a run folder's metadata, the way the watcher does (`connector::read_run`, with the
 /// default completion rules). The sample sheet is optional (some runs have none yet).
 pub fn read_run_folder(dir: &Path) -> Result<IlluminaRun, FormatError> {
-    connector::read_run(dir, &crate::config::default_completion()).map(|(run, _)| run)
+    connector::read_run(dir, &default_completion()).map(|(run, _)| run)
 }

@@ -121,10 +121,4 @@ pub fn build_oru(report: &Report, order: &Order, env: &Envelope, plan: &Plan) ->
     String::from_utf8(written.unwrap_or_default()).unwrap_or_default()
 }
 
-/// HL7 DTM: `YYYYMMDDHHMMSS+ZZZZ`.
-pub fn hl7_time(t: time::OffsetDateTime) -> String {
-    let f = time::macros::format_description!("[year][month][day][hour][minute][second]+0000");
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&f)
-        .unwrap_or_default()
-}
+pub use crate::hl7::hl7_time;

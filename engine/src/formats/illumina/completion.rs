@@ -1,11 +1,45 @@
 //! When is a run folder finished? Decided by `[[watch.completion]]` rules per platform
-//! (`config::CompletionRule`), not by code: RTAComplete.txt only says the instrument
+//! (`CompletionRule`), not by code: RTAComplete.txt only says the instrument
 //! stopped writing base calls; the defaults wait for CopyComplete.txt and, on NovaSeq X,
 //! for RunCompletionStatus.xml saying RunCompleted.
 
-use crate::config::{default_completion, CompletionRule};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
+
+/// When a run folder of one platform counts as complete: `[[watch.completion]]`.
+/// Whatever the rule, a RunCompletionStatus.xml that names a failure (`RunErrored`,
+/// `RunStopped`, …) makes the run failed, never complete.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CompletionRule {
+    /// The platform as GenoBridge names it (`NovaSeq X`, `NovaSeq 6000`, `HiSeq X`,
+    /// `NextSeq 2000`, `MiSeq`, …; case-insensitive), or `*` for any platform without a
+    /// rule of its own.
+    pub platform: String,
+    /// Files that must all exist in the run folder, e.g. `CopyComplete.txt`.
+    /// RTAComplete.txt only says base calling stopped, not that the copy finished.
+    pub required_files: Vec<String>,
+    /// RunCompletionStatus.xml must exist and say `RunCompleted` (instruments that write
+    /// one: NovaSeq X, NextSeq 2000).
+    #[serde(default)]
+    pub require_run_completed: bool,
+}
+
+/// NovaSeq X: CopyComplete.txt and RunCompletionStatus.xml saying RunCompleted. Every
+/// other platform: CopyComplete.txt. All need RunInfo.xml.
+pub fn default_completion() -> Vec<CompletionRule> {
+    let rule = |platform: &str, require_run_completed| CompletionRule {
+        platform: platform.into(),
+        required_files: vec!["RunInfo.xml".into(), "CopyComplete.txt".into()],
+        require_run_completed,
+    };
+    vec![
+        rule("NovaSeq X", true),
+        rule("NovaSeq 6000", false),
+        rule("HiSeq X", false),
+        rule("*", false),
+    ]
+}
 
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 #[serde(tag = "state", rename_all = "snake_case")]

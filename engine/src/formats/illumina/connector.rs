@@ -23,7 +23,7 @@ use super::{
     parse_run_parameters_bytes, parse_sheet_bytes, platform_of, IlluminaRun,
 };
 use crate::{
-    config::{default_completion, CompletionRule},
+    formats::illumina::{default_completion, CompletionRule},
     formats::{
         connector::{Connector, Parsed},
         text, FormatError,
