@@ -61,41 +61,29 @@ pub fn facts<'a>(head: &'a ReportHead, env: &Envelope) -> ReportFacts<'a> {
     }
 }
 
-/// Each variant of an in-memory report with its mapped fields. A variant the mapping
-/// rejects is left out here; `report_rejections` names it.
-pub fn map_report<'a>(
-    report: &'a Report,
-    env: &Envelope,
-    plan: &'a Plan,
-) -> Vec<(&'a Variant, Fields<'a>)> {
-    let facts = facts(&report.head, env);
-    report
-        .variants
-        .iter()
-        .filter_map(|v| {
-            let view = VariantView::new(v, facts, &plan.choice);
-            plan.evaluate(&view).ok().map(|f| (v, f))
-        })
-        .collect()
+/// An in-memory report's variants with their mapped fields, and the variants the mapping
+/// rejected (left out of the messages) with the rule and reason.
+pub struct Mapped<'a> {
+    pub variants: Vec<(&'a Variant, Fields<'a>)>,
+    pub rejected: Vec<crate::formats::vcf::Rejection>,
 }
 
-/// The variants of an in-memory report that the mapping rejects, with the reason.
-pub fn report_rejections(
-    report: &Report,
-    env: &Envelope,
-    plan: &Plan,
-) -> Vec<crate::formats::vcf::Rejection> {
+/// Runs `plan` on every variant of an in-memory report.
+pub fn map_report<'a>(report: &'a Report, env: &Envelope, plan: &'a Plan) -> Mapped<'a> {
     let facts = facts(&report.head, env);
-    report
-        .variants
-        .iter()
-        .filter_map(|v| {
-            let view = VariantView::new(v, facts, &plan.choice);
-            plan.evaluate(&view)
-                .err()
-                .map(|e| crate::formats::vcf::Rejection::new(v.line, e.to_string()))
-        })
-        .collect()
+    let mut out = Mapped {
+        variants: Vec::with_capacity(report.variants.len()),
+        rejected: Vec::new(),
+    };
+    for v in &report.variants {
+        match plan.evaluate(&VariantView::new(v, facts, &plan.choice)) {
+            Ok(f) => out.variants.push((v, f)),
+            Err(e) => out
+                .rejected
+                .push(crate::formats::vcf::Rejection::new(v.line, e.to_string())),
+        }
+    }
+    out
 }
 
 pub fn kind(name: &str) -> Option<Box<dyn MessageKind + Send + Sync>> {

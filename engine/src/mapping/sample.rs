@@ -148,7 +148,8 @@ fn run_report(m: &Mapping, input: &Path, cx: &SampleContext) -> Result<SampleRun
             r.reason
         ));
     }
-    for r in messages::report_rejections(&report, &env, &plan) {
+    let mapped = messages::map_report(&report, &env, &plan);
+    for r in &mapped.rejected {
         run.errors.push(format!(
             "{}: line {}: {}",
             input.display(),
@@ -157,10 +158,7 @@ fn run_report(m: &Mapping, input: &Path, cx: &SampleContext) -> Result<SampleRun
         ));
     }
     let facts = messages::facts(&report.head, &env);
-    for (group, (_, fields)) in messages::map_report(&report, &env, &plan)
-        .into_iter()
-        .enumerate()
-    {
+    for (group, (_, fields)) in mapped.variants.iter().enumerate() {
         for f in &fields.0 {
             let rule = &m.rules[f.rule];
             run.provenance.push(Provenance {

@@ -30,7 +30,7 @@ impl MessageKind for Fhir {
     }
 
     fn build(&self, report: &Report, order: &Order, env: &Envelope, plan: &Plan) -> String {
-        let mapped = super::map_report(report, env, plan);
+        let mapped = super::map_report(report, env, plan).variants;
         let written = (|| {
             let mut w = BundleWriter::start(Vec::new(), &report.head, order, env)?;
             for (v, fields) in &mapped {

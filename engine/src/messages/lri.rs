@@ -108,7 +108,7 @@ impl<W: Write> OruWriter<W> {
 }
 
 pub fn build_oru(report: &Report, order: &Order, env: &Envelope, plan: &Plan) -> String {
-    let mapped = super::map_report(report, env, plan);
+    let mapped = super::map_report(report, env, plan).variants;
     let positive = mapped.iter().any(|(_, f)| f.is_positive());
     let written = (|| {
         let mut w = OruWriter::start(Vec::new(), &report.head, order, env, Some(positive))?;
