@@ -203,6 +203,24 @@ async fn build_and_send(
     let store = &engine.store;
     let mut ids = Vec::new();
     let plan = engine.report_plan().await;
+    // Variants the mapping refuses (a required rule without a value, a value that is no
+    // answer of its target) stay out of both messages; each is audited with its line, the
+    // rule and the reason, never silently dropped.
+    let rejected = messages::map_report(report, &Envelope::new(""), &plan).rejected;
+    if !rejected.is_empty() {
+        tracing::warn!(report_id, variants = rejected.len(), mapping = %plan.name, "variants refused by the report mapping");
+        let detail = json!({ "report_id": report_id, "mapping": plan.name, "mapping_sha256": plan.sha256,
+            "rejected": rejected.iter().take(100).map(|r| json!({ "line": r.line, "reason": r.reason })).collect::<Vec<_>>(),
+            "rejected_total": rejected.len() });
+        let _ = store
+            .append_audit(NewAuditEvent::system(
+                "report.mapping_rejected",
+                "sample",
+                &report.head.sample_id,
+                detail,
+            ))
+            .await;
+    }
     for kind in ["lri", "fhir"] {
         let Some(builder) = messages::kind(kind) else {
             continue;
