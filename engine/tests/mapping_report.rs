@@ -131,7 +131,7 @@ fn provenance_names_the_source_path_and_transforms_of_each_output() {
         .find(|p| p.output == "OBX 2/48004-6")
         .unwrap();
     assert_eq!(c.source.as_deref(), Some("ann[].hgvs_c"));
-    assert_eq!(c.transforms, ["regex", "concat"]);
+    assert_eq!(c.transforms, ["split", "concat"]);
 }
 
 /// The LRI and FHIR writers used to round allele frequency differently (9/16 was 0.562 in

@@ -179,7 +179,7 @@ impl Plan {
     }
 
     /// The fields of one variant. An error names the rule; the caller rejects the record.
-    pub fn evaluate<'a>(&self, view: &VariantView<'a>) -> Result<Fields<'a>, MappingError> {
+    pub fn evaluate<'a>(&'a self, view: &VariantView<'a>) -> Result<Fields<'a>, MappingError> {
         let mut out = Vec::with_capacity(self.rules.len());
         for (i, r) in self.rules.iter().enumerate() {
             if let Some(f) = self.rule(i, r, view)? {
@@ -199,14 +199,28 @@ impl Plan {
     }
 
     fn rule<'a>(
-        &self,
+        &'a self,
         index: usize,
-        r: &CompiledRule,
+        r: &'a CompiledRule,
         view: &VariantView<'a>,
     ) -> Result<Option<Field<'a>>, MappingError> {
+        // A position range read straight from the record needs no text in between.
+        if r.target.value_type == ValueType::Range && r.transforms.is_empty() && r.value.is_none() {
+            if let (Some(start), Some(end)) = (
+                r.from.first().and_then(|a| view.position(a)),
+                r.end.first().and_then(|a| view.position(a)),
+            ) {
+                return Ok(Some(Field {
+                    target: r.target,
+                    value: FieldValue::Range(start, end),
+                    rule: index,
+                    from: Some(0),
+                }));
+            }
+        }
         let mut from = None;
         let mut value: Option<Cow<'a, str>> = match &r.value {
-            Some(c) => Some(Cow::Owned(c.clone())),
+            Some(c) => Some(Cow::Borrowed(c.as_str())),
             None => r.from.iter().enumerate().find_map(|(i, a)| {
                 let v = view.get(a)?;
                 from = Some(i);
@@ -230,7 +244,7 @@ impl Plan {
             value = cur;
         }
         if value.is_none() {
-            value = r.default.clone().map(Cow::Owned);
+            value = r.default.as_deref().map(Cow::Borrowed);
         }
         let text = || r.text.iter().find_map(|a| view.get(a));
         let value = match (r.target.value_type, value) {

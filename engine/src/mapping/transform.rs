@@ -66,12 +66,14 @@ pub enum Transform {
         #[serde(default)]
         separator: String,
     },
-    /// `{ split = { separator = ",", index = 0 } }`: `"0.48,0.02"` → `"0.48"`. Without
-    /// `index`, a list (LIMS documents only).
+    /// `{ split = { separator = ",", index = 0 } }`: `"0.48,0.02"` → `"0.48"`; a negative
+    /// index counts from the end (`{ separator = ":", index = -1 }`:
+    /// `ENSP0001:p.Arg12Cys` → `p.Arg12Cys`, and `p.Arg12Cys` stays). Without `index`, a
+    /// list (LIMS documents only).
     Split {
         separator: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        index: Option<usize>,
+        index: Option<i64>,
     },
     /// `{ if = { matches = "^chr", then = "prefixed", otherwise = "keep" } }`: a predicate
     /// (`equals` or `matches`) on the value; `then` (default: keep the value) when it
@@ -345,28 +347,36 @@ impl Compiled {
     }
 
     /// Applies the transform to a text value.
-    pub fn apply<'a>(&self, v: Cow<'a, str>, cx: &dyn Context) -> Result<Step<'a>, String> {
+    pub fn apply<'a>(&'a self, v: Cow<'a, str>, cx: &dyn Context) -> Result<Step<'a>, String> {
         use Step::{Missing, Value as V};
-        let otherwise = |o: &Otherwise, v: Cow<'a, str>, why: String| match o {
+        let otherwise = |o: &'a Otherwise, v: Cow<'a, str>, why: String| match o {
             Otherwise::Omit => Ok(Missing),
             Otherwise::Keep => Ok(V(v)),
             Otherwise::Reject => Err(why),
-            Otherwise::Value(x) => Ok(V(Cow::Owned(x.clone()))),
+            Otherwise::Value(x) => Ok(V(Cow::Borrowed(x.as_str()))),
         };
         Ok(match self {
             Compiled::Simple(t) => match t {
                 Transform::ToString | Transform::ToNumber => V(v),
+                Transform::Upper if !v.chars().any(char::is_lowercase) => V(v),
+                Transform::Lower if !v.chars().any(char::is_uppercase) => V(v),
                 Transform::Upper => V(Cow::Owned(v.to_uppercase())),
                 Transform::Lower => V(Cow::Owned(v.to_lowercase())),
                 Transform::Trim => match v {
                     Cow::Borrowed(s) => V(Cow::Borrowed(s.trim())),
                     Cow::Owned(s) => V(Cow::Owned(s.trim().to_string())),
                 },
+                Transform::Replace { find, .. } if !v.contains(find.as_str()) => V(v),
                 Transform::Replace { find, with } => V(Cow::Owned(v.replace(find, with))),
                 Transform::Split { separator, index } => {
                     let i = index.unwrap_or(0);
-                    match v.split(separator.as_str()).nth(i) {
-                        Some(part) => V(Cow::Owned(part.to_string())),
+                    let part = if i >= 0 {
+                        v.split(separator.as_str()).nth(i as usize)
+                    } else {
+                        v.rsplit(separator.as_str()).nth((-i - 1) as usize)
+                    };
+                    match part {
+                        Some(part) => V(slice_of(&v, part)),
                         None => Missing,
                     }
                 }
@@ -396,7 +406,7 @@ impl Compiled {
                 table,
                 otherwise: o,
             } => match table.get(v.as_ref()) {
-                Some(found) => V(Cow::Owned(found.clone())),
+                Some(found) => V(Cow::Borrowed(found.as_str())),
                 None => {
                     let why = format!(
                         "lookup: the value ({} characters) is not in the table",
@@ -407,7 +417,7 @@ impl Compiled {
             },
             Compiled::Regex(re, group) => match re.captures(&v).and_then(|c| c.get(*group)) {
                 Some(m) if m.as_str().len() == v.len() => V(v),
-                Some(m) => V(Cow::Owned(m.as_str().to_string())),
+                Some(m) => V(slice_of(&v, m.as_str())),
                 None => Missing,
             },
             Compiled::Round(decimals, mode) => {
@@ -456,7 +466,7 @@ impl Compiled {
                     Test::Matches(re) => re.is_match(&v),
                 };
                 match (holds, then) {
-                    (true, Some(t)) => V(Cow::Owned(t.clone())),
+                    (true, Some(t)) => V(Cow::Borrowed(t.as_str())),
                     (true, None) => V(v),
                     (false, _) => otherwise(o, v, "if: the test failed".into())?,
                 }
@@ -539,6 +549,18 @@ impl Compiled {
             Compiled::Concat(..) => "concat",
             Compiled::If { .. } => "if",
         }
+    }
+}
+
+/// `part`, a slice of `v`, borrowed from the record when `v` is: no copy for the common
+/// case of a value read straight from the VCF line.
+fn slice_of<'a>(v: &Cow<'a, str>, part: &str) -> Cow<'a, str> {
+    match v {
+        Cow::Borrowed(s) => {
+            let start = part.as_ptr() as usize - s.as_ptr() as usize;
+            Cow::Borrowed(&s[start..start + part.len()])
+        }
+        Cow::Owned(_) => Cow::Owned(part.to_string()),
     }
 }
 

@@ -80,7 +80,13 @@ pub struct DrugResponse {
 /// ClinVar marks pharmacogenomic assertions `CLNSIG=drug_response` and names them in
 /// CLNDN as `halothane_response_-_Toxicity/ADR`.
 pub fn drug_responses(clnsig: &str, clndn: &str) -> Vec<DrugResponse> {
-    if !clnsig.to_ascii_lowercase().contains("drug_response") {
+    // Most records have no such assertion: look without allocating a lowercase copy.
+    const NEEDLE: &[u8] = b"drug_response";
+    if !clnsig
+        .as_bytes()
+        .windows(NEEDLE.len())
+        .any(|w| w.eq_ignore_ascii_case(NEEDLE))
+    {
         return Vec::new();
     }
     decode_info(clndn)

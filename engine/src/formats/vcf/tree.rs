@@ -180,6 +180,7 @@ pub struct VariantView<'a> {
     info: OnceCell<Info<'a>>,
     /// The annotator whose entries this variant reads, and its entries for this ALT.
     entries: OnceCell<Option<Entries<'a>>>,
+    chosen: OnceCell<Option<(AnnotationSource, Vec<&'a str>)>>,
     sample: OnceCell<Vec<(&'a str, &'a str)>>,
 }
 
@@ -191,6 +192,7 @@ impl<'a> VariantView<'a> {
             choice,
             info: OnceCell::new(),
             entries: OnceCell::new(),
+            chosen: OnceCell::new(),
             sample: OnceCell::new(),
         }
     }
@@ -200,17 +202,20 @@ impl<'a> VariantView<'a> {
     }
 
     fn raw_info(&self) -> &'a str {
-        self.v.raw.as_deref().map(|r| r.info.as_str()).unwrap_or("")
+        self.v.raw.as_deref().map(|r| r.info()).unwrap_or("")
     }
 
     fn info(&self) -> &Info<'a> {
-        self.info.get_or_init(|| Info::parse(self.raw_info()))
+        self.info.get_or_init(|| match self.v.raw.as_deref() {
+            Some(r) if r.has_info_index() || r.info().is_empty() => r.info_pairs(),
+            _ => Info::parse(self.raw_info()),
+        })
     }
 
     fn sample(&self) -> &[(&'a str, &'a str)] {
         self.sample.get_or_init(|| match self.v.raw.as_deref() {
-            Some(r) if !r.format.is_empty() => {
-                r.format.split(':').zip(r.sample.split(':')).collect()
+            Some(r) if !r.format().is_empty() => {
+                r.format().split(':').zip(r.sample().split(':')).collect()
             }
             _ => Vec::new(),
         })
@@ -250,12 +255,50 @@ impl<'a> VariantView<'a> {
         }
     }
 
+    /// The annotator this variant reads and all its entries for this ALT (for `[N]`
+    /// paths and the JSON tree).
     fn entries(&self) -> Option<&Entries<'a>> {
         self.entries
             .get_or_init(|| {
+                let (source, _) = self.chosen()?;
+                Some((*source, self.entries_of(*source)))
+            })
+            .as_ref()
+    }
+
+    /// The annotator this variant reads, and its chosen entry: the first source of the
+    /// mapping's list with an entry for this ALT. SnpEff's first entry is found without
+    /// splitting the others.
+    fn chosen(&self) -> Option<&(AnnotationSource, Vec<&'a str>)> {
+        self.chosen
+            .get_or_init(|| {
                 self.choice.sources.iter().find_map(|s| {
-                    let e = self.entries_of(*s);
-                    (!e.is_empty()).then_some((*s, e))
+                    let entry = match (s, self.choice.ann) {
+                        (AnnotationSource::Ann, AnnPick::First) => {
+                            let alt = self.v.alt_allele.as_str();
+                            self.info().get("ANN").and_then(|ann| {
+                                ann.split(',').find_map(|e| {
+                                    let (allele, _) = e.split_once('|')?;
+                                    if !allele.eq_ignore_ascii_case(alt) {
+                                        return None;
+                                    }
+                                    let f: Vec<&str> = e.split('|').collect();
+                                    (f.len() >= 11).then_some(f)
+                                })
+                            })
+                        }
+                        _ => {
+                            let all = self.entries_of(*s);
+                            let i = match s {
+                                AnnotationSource::Ann => pick_ann(&all, self.choice.ann),
+                                AnnotationSource::Csq => {
+                                    pick_csq(&all, self.choice.csq, self.facts.csq?)
+                                }
+                            };
+                            all.into_iter().nth(i)
+                        }
+                    };
+                    entry.map(|e| (*s, e))
                 })
             })
             .as_ref()
@@ -264,27 +307,35 @@ impl<'a> VariantView<'a> {
     /// The chosen entry of `source` (or its `nth`), when `source` is this variant's
     /// annotator.
     fn entry(&self, source: AnnotationSource, nth: Option<usize>) -> Option<&[&'a str]> {
-        let (s, entries) = self.entries()?;
+        let (s, chosen) = self.chosen()?;
         if *s != source {
             return None;
         }
-        let i = match nth {
-            Some(n) => n,
-            None => match source {
-                AnnotationSource::Ann => pick_ann(entries, self.choice.ann),
-                AnnotationSource::Csq => pick_csq(entries, self.choice.csq, self.facts.csq?),
-            },
-        };
-        entries.get(i).map(Vec::as_slice)
+        match nth {
+            None => Some(chosen.as_slice()),
+            Some(n) => self.entries()?.1.get(n).map(Vec::as_slice),
+        }
+    }
+
+    /// A position read without formatting it as text: `variant.pos` and `variant.end`.
+    pub fn position(&self, a: &Accessor) -> Option<u64> {
+        match a {
+            Accessor::Pos => Some(self.v.pos),
+            Accessor::End => Some(self.v.end),
+            _ => None,
+        }
     }
 
     /// The value at `a`, or `None` when absent, empty or `.`.
     pub fn get(&self, a: &Accessor) -> Option<Cow<'a, str>> {
         let v = self.v;
         let text = |s: &'a str| -> Option<Cow<'a, str>> {
-            (!s.is_empty() && s != ".").then(|| match decode_info(s) {
-                d if d.len() == s.len() && d == s => Cow::Borrowed(s),
-                d => Cow::Owned(d),
+            (!s.is_empty() && s != ".").then(|| {
+                if s.contains('%') {
+                    Cow::Owned(decode_info(s))
+                } else {
+                    Cow::Borrowed(s)
+                }
             })
         };
         match a {
@@ -295,7 +346,7 @@ impl<'a> VariantView<'a> {
             Accessor::Ref => text(&v.ref_allele),
             Accessor::Alt => text(&v.alt_allele),
             Accessor::AltIndex => Some(Cow::Owned(v.alt_index.to_string())),
-            Accessor::Id => v.raw.as_deref().and_then(|r| text(&r.id)),
+            Accessor::Id => v.raw.as_deref().and_then(|r| text(r.id())),
             Accessor::Filter => text(&v.filter),
             Accessor::Line => Some(Cow::Owned(v.line.to_string())),
             Accessor::Info(k) | Accessor::Clinvar(k) => self.info().get(k).and_then(text),

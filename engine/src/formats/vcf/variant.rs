@@ -57,13 +57,66 @@ pub struct Variant {
     pub raw: Option<std::sync::Arc<RawColumns>>,
 }
 
-/// The columns of one VCF record that mappings read as text.
+/// The columns of one VCF record that mappings read as text: ID, INFO, FORMAT and the
+/// sample, kept in one buffer (one allocation per record).
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct RawColumns {
-    pub id: String,
-    pub info: String,
-    pub format: String,
-    pub sample: String,
+    text: String,
+    id: std::ops::Range<usize>,
+    info: std::ops::Range<usize>,
+    format: std::ops::Range<usize>,
+    sample: std::ops::Range<usize>,
+    /// Where each INFO key and value sits in INFO (byte ranges), found once while
+    /// reading, so a mapping never scans the multi-kilobyte ANN value again.
+    info_index: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+}
+
+impl RawColumns {
+    fn new(id: &str, info: &str, format: &str, sample: &str) -> Self {
+        let mut text = String::with_capacity(id.len() + info.len() + format.len() + sample.len());
+        let mut push = |s: &str| {
+            let start = text.len();
+            text.push_str(s);
+            start..text.len()
+        };
+        let (id, info, format, sample) = (push(id), push(info), push(format), push(sample));
+        RawColumns {
+            text,
+            id,
+            info,
+            format,
+            sample,
+            info_index: Vec::new(),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        &self.text[self.id.clone()]
+    }
+    pub fn info(&self) -> &str {
+        &self.text[self.info.clone()]
+    }
+    pub fn format(&self) -> &str {
+        &self.text[self.format.clone()]
+    }
+    pub fn sample(&self) -> &str {
+        &self.text[self.sample.clone()]
+    }
+
+    /// INFO as (key, value) pairs, from the index.
+    pub fn info_pairs(&self) -> annotation::Info<'_> {
+        let info = self.info();
+        annotation::Info(
+            self.info_index
+                .iter()
+                .map(|(k, v)| (&info[k.clone()], &info[v.clone()]))
+                .collect(),
+        )
+    }
+
+    pub fn has_info_index(&self) -> bool {
+        !self.info_index.is_empty()
+    }
 }
 
 impl Variant {
@@ -165,12 +218,32 @@ pub(super) fn from_record(
         cols[2].split(';').map(str::to_string).collect()
     };
     let end = pos + ref_allele.len() as u64 - 1;
-    let raw = std::sync::Arc::new(RawColumns {
-        id: cols[2].to_string(),
-        info: cols[7].to_string(),
-        format: cols.get(8).copied().unwrap_or_default().to_string(),
-        sample: cols.get(9).copied().unwrap_or_default().to_string(),
-    });
+    let base = cols[7].as_ptr() as usize;
+    let at = |s: &str| {
+        let start = s.as_ptr() as usize - base;
+        start..start + s.len()
+    };
+    let mut raw = RawColumns::new(
+        cols[2],
+        cols[7],
+        cols.get(8).copied().unwrap_or_default(),
+        cols.get(9).copied().unwrap_or_default(),
+    );
+    // A flag's empty value is not a slice of the column: it sits at the key's end.
+    raw.info_index = info
+        .0
+        .iter()
+        .map(|(k, v)| {
+            let key = at(k);
+            let value = if v.is_empty() {
+                key.end..key.end
+            } else {
+                at(v)
+            };
+            (key, value)
+        })
+        .collect();
+    let raw = std::sync::Arc::new(raw);
     let mut out = Vec::new();
     for (i, alt) in alts.iter().enumerate() {
         let allele_index = i + 1;
