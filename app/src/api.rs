@@ -273,6 +273,12 @@ pub async fn reprocess_fhir(id: i64, csrf: String) -> Result<(), AppError> {
         "message_id": id, "control_id": row.control_id, "idempotency_key": row.idempotency_key,
         "destination": row.destination, "attempts_before": row.attempts, "last_status": row.last_status,
     });
-    let ev = NewAuditEvent::user(&user.username, "fhir.reprocess", "sample", &row.sample_id, detail);
+    let ev = NewAuditEvent::user(
+        &user.username,
+        "fhir.reprocess",
+        "sample",
+        &row.sample_id,
+        detail,
+    );
     auth::audit(&store, ev).await
 }

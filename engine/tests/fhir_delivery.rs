@@ -155,9 +155,12 @@ async fn a_bundle_is_posted_once_and_every_entry_created() {
             row.idempotency_key.as_deref().unwrap()
         );
         use base64::Engine as _;
-        let basic = base64::engine::general_purpose::STANDARD
-            .encode(format!("genobridge:{PASSWORD}"));
-        assert_eq!(h["authorization"].to_str().unwrap(), format!("Basic {basic}"));
+        let basic =
+            base64::engine::general_purpose::STANDARD.encode(format!("genobridge:{PASSWORD}"));
+        assert_eq!(
+            h["authorization"].to_str().unwrap(),
+            format!("Basic {basic}")
+        );
         // What was sent is the stored Bundle, byte for byte in meaning; each entry is a
         // conditional create.
         let stored: Value =
@@ -220,7 +223,11 @@ async fn a_400_with_an_operation_outcome_is_dead_lettered_with_its_text() {
             .contains("\"resourceType\":\"OperationOutcome\""));
         assert_eq!(server.received().len(), 1, "a refusal is not retried");
         assert_eq!(server.total(), 0);
-        let names: Vec<String> = audit_actions(&db).await.into_iter().map(|(a, _)| a).collect();
+        let names: Vec<String> = audit_actions(&db)
+            .await
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect();
         assert_eq!(names, ["fhir.attempt", "fhir.dead_letter"]);
         // The row shows on the dashboard's list as a dead letter.
         let listed = db.store.message(id).await.unwrap().unwrap();
@@ -266,9 +273,16 @@ async fn a_503_is_retried_with_the_same_key_then_delivered() {
         );
         let got = server.received();
         assert_eq!(got.len(), 2);
-        assert_eq!(got[0].headers["idempotency-key"], got[1].headers["idempotency-key"]);
+        assert_eq!(
+            got[0].headers["idempotency-key"],
+            got[1].headers["idempotency-key"]
+        );
         assert_eq!(resource_counts(&server), [1, 1, 1, 1]);
-        let names: Vec<String> = audit_actions(&db).await.into_iter().map(|(a, _)| a).collect();
+        let names: Vec<String> = audit_actions(&db)
+            .await
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect();
         assert_eq!(names, ["fhir.attempt", "fhir.attempt", "fhir.delivered"]);
         db.cleanup().await;
     }
@@ -295,7 +309,11 @@ async fn a_resend_after_a_lost_answer_creates_no_duplicate() {
             "{}",
             db.backend
         );
-        assert!(dead.last_error.as_deref().unwrap().starts_with("gave up after 1 attempts"));
+        assert!(dead
+            .last_error
+            .as_deref()
+            .unwrap()
+            .starts_with("gave up after 1 attempts"));
         let created = server.total();
         assert!(created > 4);
         assert_eq!(resource_counts(&server), [1, 1, 1, 1]);
@@ -316,9 +334,15 @@ async fn a_resend_after_a_lost_answer_creates_no_duplicate() {
         assert_eq!(resource_counts(&server), [1, 1, 1, 1]);
         let got = server.received();
         assert_eq!(got.len(), 2);
-        assert_eq!(got[0].headers["idempotency-key"], got[1].headers["idempotency-key"]);
+        assert_eq!(
+            got[0].headers["idempotency-key"],
+            got[1].headers["idempotency-key"]
+        );
         assert_eq!(got[0].body, got[1].body, "a resend sends the stored Bundle");
-        assert!(!db.store.reprocess_fhir(id).await.unwrap(), "delivered stays delivered");
+        assert!(
+            !db.store.reprocess_fhir(id).await.unwrap(),
+            "delivered stays delivered"
+        );
         db.cleanup().await;
     }
 }
@@ -339,7 +363,11 @@ async fn without_a_destination_the_bundle_is_stored_and_not_sent() {
         };
         let row = db.store.fhir_delivery(messages[1]).await.unwrap().unwrap();
         assert_eq!(
-            (row.status.as_str(), row.destination.as_str(), row.idempotency_key),
+            (
+                row.status.as_str(),
+                row.destination.as_str(),
+                row.idempotency_key
+            ),
             ("stored", "none", None),
             "{}",
             db.backend

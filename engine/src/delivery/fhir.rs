@@ -156,8 +156,8 @@ auth = { type = "basic", username = "gb", password_env = "FHIR_PW" }"#,
         assert_eq!(d.name, "fhir");
         assert_eq!((d.max_attempts, d.timeout_ms), (5, 10_000));
         assert_eq!(d.host(), "fhir.example.org:443");
-        let typo = toml::from_str::<FhirDestination>("base_url = \"http://x\"\nurl = \"y\"")
-            .unwrap_err();
+        let typo =
+            toml::from_str::<FhirDestination>("base_url = \"http://x\"\nurl = \"y\"").unwrap_err();
         assert!(typo.to_string().contains("unknown field `url`"), "{typo}");
     }
 

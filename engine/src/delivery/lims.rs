@@ -208,7 +208,10 @@ pub fn next_step(
             status: "dead_letter",
             next_attempt_ms: 0,
             http_status: Some(status),
-            error: Some(format!("{}: refused by {who}; not retried", status_text(status))),
+            error: Some(format!(
+                "{}: refused by {who}; not retried",
+                status_text(status)
+            )),
             body: Some(body),
         },
         HttpOutcome::Transient {

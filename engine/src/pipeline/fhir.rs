@@ -88,7 +88,12 @@ async fn attempt(engine: &Engine, dest: &FhirDestination, client: &RestClient, c
         "report_id": c.report_pk,
     });
     let _ = store
-        .append_audit(NewAuditEvent::system("fhir.attempt", "sample", &sample, detail))
+        .append_audit(NewAuditEvent::system(
+            "fhir.attempt",
+            "sample",
+            &sample,
+            detail,
+        ))
         .await;
     if step.status != "pending" {
         let action = if step.status == "delivered" {

@@ -263,8 +263,12 @@ async fn attempt(engine: &Engine, lims: &LimsConfig, client: &LimsClient, c: Cla
     } else {
         step.body
     };
-    let (status, next_ms, http, error) =
-        (step.status, step.next_attempt_ms, step.http_status, step.error);
+    let (status, next_ms, http, error) = (
+        step.status,
+        step.next_attempt_ms,
+        step.http_status,
+        step.error,
+    );
     let (sk, sid) = subject(&c.run_id, c.sample_id.as_deref());
     // The reason is ours (status line, timeout, connection error); the LIMS's body may echo
     // the document, so it stays in the delivery row and out of the audit log.

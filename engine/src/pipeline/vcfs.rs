@@ -230,17 +230,20 @@ async fn build_and_send(
         let body = builder.build(report, order, &env, &plan);
         // A FHIR Bundle is queued for the FHIR destination, or only stored when there is
         // none; an LRI message waits as `pending` without an MLLP destination.
-        let (destination, status, idempotency_key) =
-            match (kind, &engine.config.lri_destination, &engine.config.fhir_destination) {
-                ("lri", Some(d), _) => (d.address(), "pending", None),
-                ("fhir", _, Some(d)) => (
-                    d.name.clone(),
-                    "pending",
-                    Some(crate::delivery::fhir::idempotency_key(&d.name, &control_id)),
-                ),
-                ("fhir", _, None) => ("none".to_string(), "stored", None),
-                _ => ("none".to_string(), "pending", None),
-            };
+        let (destination, status, idempotency_key) = match (
+            kind,
+            &engine.config.lri_destination,
+            &engine.config.fhir_destination,
+        ) {
+            ("lri", Some(d), _) => (d.address(), "pending", None),
+            ("fhir", _, Some(d)) => (
+                d.name.clone(),
+                "pending",
+                Some(crate::delivery::fhir::idempotency_key(&d.name, &control_id)),
+            ),
+            ("fhir", _, None) => ("none".to_string(), "stored", None),
+            _ => ("none".to_string(), "pending", None),
+        };
         let msg = NewMessage {
             report_pk: report_id,
             kind: kind.into(),

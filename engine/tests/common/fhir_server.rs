@@ -187,9 +187,14 @@ async fn transaction(State(s): State<Server>, headers: HeaderMap, body: Bytes) -
         .enumerate()
     {
         let req = &entry["request"];
-        let rt = entry["resource"]["resourceType"].as_str().unwrap_or_default();
+        let rt = entry["resource"]["resourceType"]
+            .as_str()
+            .unwrap_or_default();
         if req["method"] != "POST" || req["url"].as_str() != Some(rt) || rt.is_empty() {
-            return failure(400, &format!("Bundle.entry[{i}]: only POST <type> is supported"));
+            return failure(
+                400,
+                &format!("Bundle.entry[{i}]: only POST <type> is supported"),
+            );
         }
         let existing = match req["ifNoneExist"].as_str() {
             Some(search) => match matches(&d.resources, &staged, rt, search) {
@@ -248,7 +253,11 @@ async fn create(
     if let Some(search) = condition {
         match matches(&d.resources, &[], &rt, &search) {
             Ok(Some(id)) => {
-                return fhir_json(200, json!({}), &[("location", format!("{rt}/{id}/_history/1"))])
+                return fhir_json(
+                    200,
+                    json!({}),
+                    &[("location", format!("{rt}/{id}/_history/1"))],
+                )
             }
             Ok(None) => {}
             Err((status, text)) => return failure(status, &text),

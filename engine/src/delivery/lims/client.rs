@@ -9,9 +9,7 @@
 //! same result; reqwest is that code, maintained.
 
 use super::{HttpMethod, LimsAuth, LimsDestination};
-use reqwest::header::{
-    HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE,
-};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use std::collections::BTreeMap;
 use std::time::Duration;
 

@@ -275,7 +275,11 @@ impl Serialize for StableIdentifier<'_> {
 
 /// `identifier=<system>|<value>`, each part percent-encoded where a query needs it.
 pub fn identifier_search(system: &str, value: &str) -> String {
-    format!("identifier={}|{}", query_escape(system), query_escape(value))
+    format!(
+        "identifier={}|{}",
+        query_escape(system),
+        query_escape(value)
+    )
 }
 
 fn query_escape(text: &str) -> String {
