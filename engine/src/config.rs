@@ -196,6 +196,9 @@ impl Config {
         if let Some(lims) = &cfg.lims {
             lims.validate()?;
         }
+        if let Some(fhir) = &cfg.fhir_destination {
+            fhir.validate()?;
+        }
         Ok(cfg)
     }
 }

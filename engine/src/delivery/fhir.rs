@@ -99,6 +99,20 @@ impl FhirDestination {
         .client()
     }
 
+    /// Checks what can be checked before any secret is read: the base URL is an
+    /// `http(s)://` URL. (`serve` stops at start on an error here.)
+    pub fn validate(&self) -> Result<(), String> {
+        let url = reqwest::Url::parse(&self.base_url)
+            .map_err(|e| format!("fhir_destination.base_url {:?}: {e}", self.base_url))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!(
+                "fhir_destination.base_url {:?}: use http:// or https://",
+                self.base_url
+            ));
+        }
+        Ok(())
+    }
+
     /// `host:port` of the base URL, for the audit log.
     pub fn host(&self) -> String {
         url_host(&self.base_url)
@@ -156,6 +170,12 @@ auth = { type = "basic", username = "gb", password_env = "FHIR_PW" }"#,
         assert_eq!(d.name, "fhir");
         assert_eq!((d.max_attempts, d.timeout_ms), (5, 10_000));
         assert_eq!(d.host(), "fhir.example.org:443");
+        assert!(d.validate().is_ok());
+        let bad: FhirDestination = toml::from_str("base_url = \"ftp://x/fhir\"").unwrap();
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .contains("use http:// or https://"));
         let typo =
             toml::from_str::<FhirDestination>("base_url = \"http://x\"\nurl = \"y\"").unwrap_err();
         assert!(typo.to_string().contains("unknown field `url`"), "{typo}");
