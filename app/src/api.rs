@@ -253,3 +253,32 @@ pub async fn reprocess_lims(id: i64, csrf: String) -> Result<(), AppError> {
     let ev = NewAuditEvent::user(&user.username, "lims.reprocess", kind, subject, detail);
     auth::audit(&store, ev).await
 }
+
+/// Puts a FHIR dead letter back in the queue: due at once, with a fresh attempt budget and
+/// the same idempotency key (the Bundle's conditional creates make the resend create no
+/// duplicates). Admins and engineers only; audited with who did it.
+#[server(endpoint = "fhir_reprocess")]
+pub async fn reprocess_fhir(id: i64, csrf: String) -> Result<(), AppError> {
+    use engine::store::NewAuditEvent;
+    let (user, session, store) = auth::require_role(auth::OPERATORS).await?;
+    auth::check_csrf(&session, &csrf).await?;
+    let Some(row) = store.fhir_delivery(id).await.map_err(auth::internal)? else {
+        return Err(auth::refuse(AppError::NotDeadLetter));
+    };
+    // The conditional UPDATE is the check: two operators clicking at once reprocess once.
+    if !store.reprocess_fhir(id).await.map_err(auth::internal)? {
+        return Err(auth::refuse(AppError::NotDeadLetter));
+    }
+    let detail = serde_json::json!({
+        "message_id": id, "control_id": row.control_id, "idempotency_key": row.idempotency_key,
+        "destination": row.destination, "attempts_before": row.attempts, "last_status": row.last_status,
+    });
+    let ev = NewAuditEvent::user(
+        &user.username,
+        "fhir.reprocess",
+        "sample",
+        &row.sample_id,
+        detail,
+    );
+    auth::audit(&store, ev).await
+}

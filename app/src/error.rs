@@ -23,7 +23,8 @@ pub enum AppError {
     /// Username or password wrong. One message for both so usernames cannot be probed.
     #[error("invalid username or password")]
     BadCredentials,
-    /// A reprocess of a LIMS delivery that is not (or no longer) a dead letter.
+    /// A reprocess of a LIMS delivery or FHIR message that is not (or no longer) a dead
+    /// letter.
     #[error("only a dead letter can be reprocessed; it may have been reprocessed already")]
     NotDeadLetter,
     /// Database or session store failure; the details go to the server log only.

@@ -39,7 +39,8 @@ pub struct Message {
     pub kind: String,
     pub control_id: String,
     pub destination: String,
-    /// `pending`, `delivered`, `failed`, `needs_order` or `retrying`.
+    /// `pending`, `delivered`, `failed`, `needs_order` or `retrying`; for FHIR Bundles
+    /// also `dead_letter`, and `stored` (kept, not sent: no FHIR destination configured).
     pub status: String,
     pub attempts: i64,
     pub last_error: Option<String>,

@@ -2,7 +2,7 @@
 
 pub use crate::formats::illumina::{default_completion, CompletionRule};
 use crate::{
-    delivery::{lims::LimsDestination, MllpDestination},
+    delivery::{fhir::FhirDestination, lims::LimsDestination, MllpDestination},
     formats::{connector::Registry, delimited::DelimitedConfig},
     mapping::Mapping,
     report::Selection,
@@ -28,6 +28,10 @@ pub struct Config {
     pub watch: WatchConfig,
     /// Where HL7 v2 LRI results go. Without it, LRI messages wait as `pending`.
     pub lri_destination: Option<MllpDestination>,
+    /// Where FHIR R4 report Bundles go (POST of the transaction Bundle to a base URL).
+    /// Without it, each Bundle is built and stored with status `stored`: kept, not sent.
+    #[serde(default)]
+    pub fhir_destination: Option<FhirDestination>,
     /// Address of the MLLP listener that takes ORM^O01 / OML^O21 orders from the EHR,
     /// e.g. `127.0.0.1:2576`. `serve` binds it at start, and stops with an error naming
     /// this setting if it cannot. Without it, orders come only from `serve --demo`.
@@ -191,6 +195,9 @@ impl Config {
         }
         if let Some(lims) = &cfg.lims {
             lims.validate()?;
+        }
+        if let Some(fhir) = &cfg.fhir_destination {
+            fhir.validate()?;
         }
         Ok(cfg)
     }

@@ -1,6 +1,8 @@
-//! Destinations: where messages go. MLLP (HL7 v2 over TCP) to the EHR, REST to the LIMS.
+//! Destinations: where messages go. MLLP (HL7 v2 over TCP) to the EHR, REST to the LIMS,
+//! and FHIR REST (transaction Bundles) to a FHIR server.
 
 pub mod ack;
+pub mod fhir;
 pub mod lims;
 pub mod mllp;
 

@@ -2,6 +2,7 @@
 //! reports and messages, deliver them, and audit every step.
 
 mod deliver;
+pub mod fhir;
 mod intake;
 pub mod lims;
 mod qc;

@@ -4,6 +4,7 @@
 //! schemas in `migrations/` keep the column types compatible (TEXT, 64-bit integers).
 
 mod audit;
+mod fhir;
 mod instruments;
 mod lims;
 mod mappings;
@@ -13,6 +14,7 @@ mod runs;
 mod users;
 
 pub use audit::{AuditEvent, AuditVerification, NewAuditEvent};
+pub use fhir::{ClaimedFhir, FhirDeliveryRow};
 pub use instruments::{InstrumentFileRow, InstrumentFileSummary, NewInstrumentFile};
 pub use lims::{now_ms, ClaimedLims, LimsAttempt, LimsDeliveryRow, NewLimsDelivery};
 pub use mappings::{GoldenFailure, GoldenSample, MappingVersion};

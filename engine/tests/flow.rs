@@ -133,7 +133,7 @@ async fn vcf_becomes_an_lri_message_delivered_over_mllp() {
         let fhir = db.store.message(messages[1]).await.unwrap().unwrap();
         assert_eq!(
             (fhir.kind.as_str(), fhir.status.as_str()),
-            ("fhir", "pending")
+            ("fhir", "stored")
         );
         // The same file again is not reported twice.
         assert_eq!(

@@ -242,6 +242,10 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
         engine.clone(),
         shutdown(rx.clone()),
     ));
+    let fhir_task = tokio::spawn(pipeline::fhir::run_forever(
+        engine.clone(),
+        shutdown(rx.clone()),
+    ));
     let orders_task = match order_listener {
         Some(listener) => {
             let address = listener.local_addr().map_err(|e| e.to_string())?;
@@ -274,6 +278,7 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
         .map_err(|e| format!("web server: {e}"))?;
     let _ = engine_task.await;
     let _ = lims_task.await;
+    let _ = fhir_task.await;
     if let Some(task) = orders_task {
         let _ = task.await;
     }

@@ -49,6 +49,7 @@ impl Filter {
         match self {
             Filter::All => true,
             Filter::InProgress => matches!(status, "pending" | "retrying"),
+            Filter::Failed => matches!(status, "failed" | "dead_letter"),
             f => f.key() == status,
         }
     }
@@ -137,7 +138,11 @@ pub fn StatusBadge(status: String) -> impl IntoView {
         "pending" | "retrying" => "bg-amber-50 text-amber-800 ring-amber-600/20",
         _ => "bg-slate-100 text-slate-600 ring-slate-500/20",
     };
-    let label = status.replace('_', " ");
+    // `stored`: a FHIR Bundle kept with no destination configured; it is not on its way.
+    let label = match status.as_str() {
+        "stored" => "stored, not sent".to_string(),
+        s => s.replace('_', " "),
+    };
     view! {
         <span class=format!("inline-flex items-center whitespace-nowrap rounded-full px-2 py-0.5 text-xs font-medium ring-1 ring-inset {class}")>
             {label}

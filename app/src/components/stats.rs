@@ -7,7 +7,7 @@ use leptos::prelude::*;
 pub fn stats(data: &Dashboard) -> impl IntoView {
     let count = |f: fn(&str) -> bool| data.messages.iter().filter(|m| f(&m.status)).count();
     let delivered = count(|s| s == "delivered");
-    let failed = count(|s| s == "failed");
+    let failed = count(|s| matches!(s, "failed" | "dead_letter"));
     let waiting = count(|s| matches!(s, "pending" | "retrying" | "needs_order"));
     let (runs, quarantined) = (data.runs.len(), data.quarantine.len());
     let dead_letters = data

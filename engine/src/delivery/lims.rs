@@ -11,7 +11,9 @@
 
 mod client;
 
-pub use client::{status_text, HttpOutcome, LimsClient, MAX_KEPT_BODY_BYTES};
+pub use client::{
+    status_text, HttpOutcome, LimsClient, RestClient, RestTarget, MAX_KEPT_BODY_BYTES,
+};
 
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -134,28 +136,113 @@ impl LimsDestination {
     /// `host:port` of the URL: enough for the audit log to say where, without a path that
     /// might carry an identifier.
     pub fn host(&self) -> String {
-        reqwest::Url::parse(&self.url)
-            .ok()
-            .and_then(|u| {
-                let host = u.host_str()?.to_string();
-                Some(match u.port_or_known_default() {
-                    Some(p) => format!("{host}:{p}"),
-                    None => host,
-                })
-            })
-            .unwrap_or_else(|| "(invalid url)".into())
+        url_host(&self.url)
     }
 
-    /// The wait after failed attempt `attempt` (1-based): `base × 2^(attempt−1)`, capped at
-    /// `backoff_max_ms`, of which a random half is dropped ("equal jitter"), so nodes that
-    /// failed together do not retry together, and no retry comes sooner than half the step.
+    /// The wait after failed attempt `attempt` (1-based); see [`backoff_ms`].
     pub fn backoff_ms(&self, attempt: u32) -> u64 {
-        let step = self
-            .backoff_base_ms
-            .saturating_mul(1u64 << attempt.saturating_sub(1).min(30))
-            .min(self.backoff_max_ms.max(self.backoff_base_ms));
-        let half = step / 2;
-        half + rand::thread_rng().gen_range(0..=step - half)
+        backoff_ms(self.backoff_base_ms, self.backoff_max_ms, attempt)
+    }
+}
+
+/// `host:port` of a URL, for the audit log.
+pub fn url_host(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| {
+            let host = u.host_str()?.to_string();
+            Some(match u.port_or_known_default() {
+                Some(p) => format!("{host}:{p}"),
+                None => host,
+            })
+        })
+        .unwrap_or_else(|| "(invalid url)".into())
+}
+
+/// The wait after failed attempt `attempt` (1-based): `base × 2^(attempt−1)`, capped at
+/// `max_ms`, of which a random half is dropped ("equal jitter"), so nodes that failed
+/// together do not retry together, and no retry comes sooner than half the step.
+pub fn backoff_ms(base_ms: u64, max_ms: u64, attempt: u32) -> u64 {
+    let step = base_ms
+        .saturating_mul(1u64 << attempt.saturating_sub(1).min(30))
+        .min(max_ms.max(base_ms));
+    let half = step / 2;
+    half + rand::thread_rng().gen_range(0..=step - half)
+}
+
+/// What an attempt leaves for the queue row: shared by every REST destination.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// `pending` (to retry at `next_attempt_ms`), `delivered` or `dead_letter`.
+    pub status: &'static str,
+    pub next_attempt_ms: i64,
+    pub http_status: Option<u16>,
+    /// Our own words (status line, timeout, connection error, attempts spent).
+    pub error: Option<String>,
+    /// The answer's body, cut to [`MAX_KEPT_BODY_BYTES`].
+    pub body: Option<String>,
+}
+
+/// The queue's rule for an attempt's outcome: 2xx delivered; a refusal dead-lettered at
+/// once; a transient failure retried after the backoff (or the server's longer
+/// `Retry-After`) until `attempt` reaches `max_attempts`, then dead-lettered. `who` names
+/// the receiver in the error ("the LIMS").
+pub fn next_step(
+    outcome: HttpOutcome,
+    attempt: i64,
+    max_attempts: u32,
+    backoff: impl Fn(u32) -> u64,
+    who: &str,
+    now_ms: i64,
+) -> Step {
+    let max = i64::from(max_attempts.max(1));
+    match outcome {
+        HttpOutcome::Delivered { status, body } => Step {
+            status: "delivered",
+            next_attempt_ms: 0,
+            http_status: Some(status),
+            error: None,
+            body: Some(body).filter(|b| !b.is_empty()),
+        },
+        HttpOutcome::Refused { status, body } => Step {
+            status: "dead_letter",
+            next_attempt_ms: 0,
+            http_status: Some(status),
+            error: Some(format!(
+                "{}: refused by {who}; not retried",
+                status_text(status)
+            )),
+            body: Some(body),
+        },
+        HttpOutcome::Transient {
+            status,
+            reason,
+            body,
+            ..
+        } if attempt >= max => Step {
+            status: "dead_letter",
+            next_attempt_ms: 0,
+            http_status: status,
+            error: Some(format!("gave up after {attempt} attempts: {reason}")),
+            body,
+        },
+        HttpOutcome::Transient {
+            status,
+            reason,
+            body,
+            retry_after_ms,
+        } => {
+            // The server's own Retry-After wins when it asks for longer than our backoff.
+            let wait = backoff(u32::try_from(attempt).unwrap_or(u32::MAX))
+                .max(retry_after_ms.unwrap_or(0));
+            Step {
+                status: "pending",
+                next_attempt_ms: now_ms.saturating_add(wait as i64),
+                http_status: status,
+                error: Some(reason),
+                body,
+            }
+        }
     }
 }
 

@@ -59,10 +59,37 @@ pub fn loinc(c: codes::Code) -> Value {
     json!({ "coding": [{ "system": LOINC, "code": c.code, "display": c.display }] })
 }
 
-/// A transaction entry for a resource built as JSON: its type is read from the resource.
+/// A transaction entry for a resource built as JSON: its type is read from the resource,
+/// and the conditional create searches its first identifier (see [`identify`]).
 fn entry<'a>(id: &'a str, resource: &'a Value) -> types::Entry<'a, &'a Value> {
     let rt = resource["resourceType"].as_str().unwrap_or_default();
-    types::Entry::post(id, rt, resource)
+    let first = &resource["identifier"][0];
+    let search = match (first["system"].as_str(), first["value"].as_str()) {
+        (Some(system), Some(value)) if !system.is_empty() && !value.is_empty() => {
+            types::identifier_search(system, value)
+        }
+        _ => types::identifier_search(types::URI_SYSTEM, &urn(id)),
+    };
+    types::Entry::post(id, rt, resource, search)
+}
+
+/// Gives a resource whose first identifier is unusable (none, or no system or value) its
+/// stable id as its first one (`urn:ietf:rfc:3986`,
+/// `urn:uuid:<id>`), so that its entry's `ifNoneExist` finds it on a resend.
+fn identify(id: &str, mut resource: Value) -> Value {
+    let first = &resource["identifier"][0];
+    let usable = matches!(
+        (first["system"].as_str(), first["value"].as_str()),
+        (Some(s), Some(v)) if !s.is_empty() && !v.is_empty()
+    );
+    if !usable {
+        let stable = json!({ "system": types::URI_SYSTEM, "value": urn(id) });
+        match resource["identifier"].as_array_mut() {
+            Some(list) => list.insert(0, stable),
+            None => resource["identifier"] = json!([stable]),
+        }
+    }
+    resource
 }
 
 /// Writes a transaction Bundle entry by entry. The DiagnosticReport, which lists every
@@ -129,6 +156,13 @@ impl<W: Write> BundleWriter<W> {
             ));
             study_id = Some(study);
         }
+        let entries: Vec<(String, Value)> = entries
+            .into_iter()
+            .map(|(id, resource)| {
+                let resource = identify(&id, resource);
+                (id, resource)
+            })
+            .collect();
         for (i, (id, resource)) in entries.iter().enumerate() {
             if i > 0 {
                 out.write_all(b",")?;
@@ -244,7 +278,9 @@ impl<W: Write> Sink<W> {
     /// Appends one Observation entry and remembers its reference for the DiagnosticReport.
     fn entry(&mut self, id: &str, obs: &types::Observation<'_>) -> io::Result<()> {
         self.out.write_all(b",")?;
-        serde_json::to_writer(&mut self.out, &types::Entry::post(id, "Observation", obs))?;
+        let search = types::identifier_search(types::URI_SYSTEM, &urn(id));
+        let entry = types::Entry::post(id, "Observation", obs, search);
+        serde_json::to_writer(&mut self.out, &entry)?;
         writeln!(self.results, "urn:uuid:{id}")?;
         self.count += 1;
         Ok(())

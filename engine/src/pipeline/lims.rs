@@ -9,7 +9,7 @@
 use super::Engine;
 use crate::{
     config::LimsConfig,
-    delivery::lims::{idempotency_key, status_text, HttpOutcome, LimsClient},
+    delivery::lims::{idempotency_key, next_step, LimsClient},
     mapping::MappingError,
     store::{now_ms, ClaimedLims, LimsAttempt, NewAuditEvent, NewLimsDelivery},
 };
@@ -249,50 +249,26 @@ async fn attempt(engine: &Engine, lims: &LimsConfig, client: &LimsClient, c: Cla
     let dest = &lims.destination;
     let outcome = client.send(&c.document, &c.idempotency_key).await;
     let n = c.attempts;
-    let max = i64::from(dest.max_attempts.max(1));
-    let (status, next_ms, http, error, body) = match outcome {
-        HttpOutcome::Delivered { status } => ("delivered", 0, Some(status), None, None),
-        HttpOutcome::Refused { status, body } => (
-            "dead_letter",
-            0,
-            Some(status),
-            Some(format!(
-                "{}: refused by the LIMS; not retried",
-                status_text(status)
-            )),
-            Some(body),
-        ),
-        HttpOutcome::Transient {
-            status,
-            reason,
-            body,
-            ..
-        } if n >= max => (
-            "dead_letter",
-            0,
-            status,
-            Some(format!("gave up after {n} attempts: {reason}")),
-            body,
-        ),
-        HttpOutcome::Transient {
-            status,
-            reason,
-            body,
-            retry_after_ms,
-        } => {
-            // The LIMS's own Retry-After wins when it asks for longer than our backoff.
-            let wait = dest
-                .backoff_ms(u32::try_from(n).unwrap_or(u32::MAX))
-                .max(retry_after_ms.unwrap_or(0));
-            (
-                "pending",
-                now_ms().saturating_add(wait as i64),
-                status,
-                Some(reason),
-                body,
-            )
-        }
+    let step = next_step(
+        outcome,
+        n,
+        dest.max_attempts,
+        |a| dest.backoff_ms(a),
+        "the LIMS",
+        now_ms(),
+    );
+    // A 2xx body is not kept for the LIMS: only a refusal's or a failure's reason is.
+    let body = if step.status == "delivered" {
+        None
+    } else {
+        step.body
     };
+    let (status, next_ms, http, error) = (
+        step.status,
+        step.next_attempt_ms,
+        step.http_status,
+        step.error,
+    );
     let (sk, sid) = subject(&c.run_id, c.sample_id.as_deref());
     // The reason is ours (status line, timeout, connection error); the LIMS's body may echo
     // the document, so it stays in the delivery row and out of the audit log.

@@ -228,24 +228,37 @@ async fn build_and_send(
         let control_id = format!("GB{report_id:08}{}", if kind == "lri" { "L" } else { "F" });
         let env = Envelope::new(&control_id);
         let body = builder.build(report, order, &env, &plan);
-        let destination = match (kind, &engine.config.lri_destination) {
-            ("lri", Some(d)) => d.address(),
-            _ => "none".to_string(),
+        // A FHIR Bundle is queued for the FHIR destination, or only stored when there is
+        // none; an LRI message waits as `pending` without an MLLP destination.
+        let (destination, status, idempotency_key) = match (
+            kind,
+            &engine.config.lri_destination,
+            &engine.config.fhir_destination,
+        ) {
+            ("lri", Some(d), _) => (d.address(), "pending", None),
+            ("fhir", _, Some(d)) => (
+                d.name.clone(),
+                "pending",
+                Some(crate::delivery::fhir::idempotency_key(&d.name, &control_id)),
+            ),
+            ("fhir", _, None) => ("none".to_string(), "stored", None),
+            _ => ("none".to_string(), "pending", None),
         };
         let msg = NewMessage {
             report_pk: report_id,
             kind: kind.into(),
             control_id: control_id.clone(),
             destination: destination.clone(),
-            status: "pending".into(),
+            status: status.into(),
             body: body.clone(),
             mapping_name: plan.name.clone(),
             mapping_sha256: plan.sha256.clone(),
+            idempotency_key: idempotency_key.clone(),
         };
         let Ok(id) = store.insert_message(&msg).await else {
             continue;
         };
-        let detail = json!({ "message_id": id, "kind": kind, "control_id": control_id, "destination": destination, "report_id": report_id, "mapping": plan.name, "mapping_sha256": plan.sha256 });
+        let detail = json!({ "message_id": id, "kind": kind, "control_id": control_id, "destination": destination, "status": status, "idempotency_key": idempotency_key, "report_id": report_id, "mapping": plan.name, "mapping_sha256": plan.sha256 });
         let _ = store
             .append_audit(NewAuditEvent::system(
                 "message.created",

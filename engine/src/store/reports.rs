@@ -42,6 +42,8 @@ pub struct NewMessage {
     /// The mapping version that built it: name and body SHA-256.
     pub mapping_name: String,
     pub mapping_sha256: String,
+    /// Set for a message queued to a REST destination (FHIR): sent as `Idempotency-Key`.
+    pub idempotency_key: Option<String>,
 }
 
 /// A message as the dashboard lists it (no body: it holds PHI).
@@ -127,10 +129,11 @@ impl Store {
     pub async fn insert_message(&self, m: &NewMessage) -> Result<i64> {
         let now = super::now();
         Ok(with_pool!(self, p => sqlx::query_scalar(
-            "INSERT INTO messages (report_pk, kind, control_id, destination, status, body, created_at, updated_at, mapping_name, mapping_sha256) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$7,$8,$9) RETURNING id")
+            "INSERT INTO messages (report_pk, kind, control_id, destination, status, body, created_at, updated_at, mapping_name, mapping_sha256, idempotency_key) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$7,$8,$9,$10) RETURNING id")
             .bind(m.report_pk).bind(&m.kind).bind(&m.control_id).bind(&m.destination)
             .bind(&m.status).bind(&m.body).bind(&now).bind(&m.mapping_name).bind(&m.mapping_sha256)
+            .bind(&m.idempotency_key)
             .fetch_one(p).await?))
     }
 

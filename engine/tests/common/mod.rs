@@ -4,6 +4,8 @@
 use engine::store::Store;
 use std::path::PathBuf;
 
+pub mod fhir_server;
+
 pub fn fixtures() -> PathBuf {
     std::env::var_os("GENOBRIDGE_FIXTURES")
         .map(PathBuf::from)
@@ -144,6 +146,7 @@ pub fn config(root: &Path, port: u16) -> Config {
             max_attempts: 2,
             backoff_ms: 10,
         }),
+        fhir_destination: None,
         order_intake: None,
         selection: Selection::default(),
         lims: None,

@@ -1,4 +1,6 @@
-//! One HTTP request to the LIMS, classified into delivered, refused or worth retrying.
+//! One HTTP request to a REST destination (the LIMS, the FHIR server), classified into
+//! delivered, refused or worth retrying. Both destinations share this client, their
+//! authentication settings, and the retry schedule in [`super::next_step`].
 //!
 //! The client is reqwest (0.12, rustls with ring, no default features): it gives request
 //! timeouts, connection reuse, TLS with Mozilla's and the system's roots, and `http://` for
@@ -7,7 +9,8 @@
 //! same result; reqwest is that code, maintained.
 
 use super::{HttpMethod, LimsAuth, LimsDestination};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// How much of a response body is kept (for the dead letter and the UI): enough for a
@@ -17,8 +20,8 @@ pub const MAX_KEPT_BODY_BYTES: usize = 4 * 1024;
 /// The outcome of one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum HttpOutcome {
-    /// 2xx.
-    Delivered { status: u16 },
+    /// 2xx, with the answer's body (cut like any other kept body).
+    Delivered { status: u16, body: String },
     /// An answer that retrying will not change (4xx but 408/429, 3xx): dead letter now.
     Refused { status: u16, body: String },
     /// 5xx, 408, 429, a timeout or no connection: retry later.
@@ -47,10 +50,13 @@ pub fn retry_after_ms(headers: &HeaderMap) -> Option<u64> {
     Some(secs.saturating_mul(1000).min(MAX_RETRY_AFTER_MS))
 }
 
+/// The LIMS's client is the shared REST client.
+pub type LimsClient = RestClient;
+
 /// A destination ready to send: the HTTP client, the parsed URL and the fixed headers
 /// (secrets resolved once, here).
 #[derive(Clone, Debug)]
-pub struct LimsClient {
+pub struct RestClient {
     http: reqwest::Client,
     url: reqwest::Url,
     method: reqwest::Method,
@@ -58,46 +64,80 @@ pub struct LimsClient {
     timeout_ms: u64,
 }
 
+/// What a REST destination is, for [`RestTarget::client`]: `setting` names the
+/// configuration table in error messages (`lims.destination`, `fhir_destination`).
+pub struct RestTarget<'a> {
+    pub setting: &'a str,
+    pub url: &'a str,
+    pub method: HttpMethod,
+    pub auth: Option<&'a LimsAuth>,
+    pub headers: &'a BTreeMap<String, String>,
+    /// `Content-Type` of what is sent; also the `Accept` of what comes back.
+    pub content_type: &'static str,
+    pub timeout_ms: u64,
+}
+
 impl LimsDestination {
     /// Builds the client. Fails, naming the setting, on a bad URL or header, or a secret
     /// whose environment variable is not set.
     pub fn client(&self) -> Result<LimsClient, String> {
-        let url = reqwest::Url::parse(&self.url)
-            .map_err(|e| format!("lims.destination.url {:?}: {e}", self.url))?;
+        RestTarget {
+            setting: "lims.destination",
+            url: &self.url,
+            method: self.method,
+            auth: self.auth.as_ref(),
+            headers: &self.headers,
+            content_type: "application/json",
+            timeout_ms: self.timeout_ms,
+        }
+        .client()
+    }
+}
+
+impl RestTarget<'_> {
+    /// Builds the client. Fails, naming the setting, on a bad URL or header, or a secret
+    /// whose environment variable is not set.
+    pub fn client(&self) -> Result<RestClient, String> {
+        let setting = self.setting;
+        let url = reqwest::Url::parse(self.url)
+            .map_err(|e| format!("{setting}.url {:?}: {e}", self.url))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(format!(
-                "lims.destination.url {:?}: use http:// or https://",
+                "{setting}.url {:?}: use http:// or https://",
                 self.url
             ));
         }
         let mut headers = HeaderMap::new();
-        for (name, value) in &self.headers {
+        for (name, value) in self.headers {
             let n = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|e| format!("lims.destination.headers {name:?}: {e}"))?;
+                .map_err(|e| format!("{setting}.headers {name:?}: {e}"))?;
             let v = HeaderValue::from_str(value)
-                .map_err(|e| format!("lims.destination.headers {name:?}: {e}"))?;
+                .map_err(|e| format!("{setting}.headers {name:?}: {e}"))?;
             headers.insert(n, v);
         }
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if let Some(auth) = &self.auth {
-            let mut value = HeaderValue::from_str(&authorization(auth)?)
-                .map_err(|_| "lims.destination.auth: the secret is not a valid header value")?;
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(self.content_type));
+        headers
+            .entry(ACCEPT)
+            .or_insert(HeaderValue::from_static(self.content_type));
+        if let Some(auth) = self.auth {
+            let mut value = HeaderValue::from_str(&authorization(setting, auth)?)
+                .map_err(|_| format!("{setting}.auth: the secret is not a valid header value"))?;
             value.set_sensitive(true);
             headers.insert(AUTHORIZATION, value);
         }
         let http = reqwest::Client::builder()
             .timeout(Duration::from_millis(self.timeout_ms))
-            // A redirected POST would silently become a GET; a moved LIMS is a config fix.
+            // A redirected POST would silently become a GET; a moved server is a config fix.
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("GenoBridge/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| format!("lims.destination: cannot build the HTTP client: {e}"))?;
+            .map_err(|e| format!("{setting}: cannot build the HTTP client: {e}"))?;
         let method = match self.method {
             HttpMethod::Post => reqwest::Method::POST,
             HttpMethod::Put => reqwest::Method::PUT,
             HttpMethod::Patch => reqwest::Method::PATCH,
         };
-        Ok(LimsClient {
+        Ok(RestClient {
             http,
             url,
             method,
@@ -107,41 +147,46 @@ impl LimsDestination {
     }
 }
 
-fn secret(setting: &str, inline: &Option<String>, env: &Option<String>) -> Result<String, String> {
+fn secret(
+    setting: &str,
+    field: &str,
+    inline: &Option<String>,
+    env: &Option<String>,
+) -> Result<String, String> {
     match (inline, env) {
         (Some(s), None) => Ok(s.clone()),
         (None, Some(var)) => match std::env::var(var) {
             Ok(s) if !s.is_empty() => Ok(s),
             _ => Err(format!(
-                "lims.destination.auth.{setting}_env: environment variable {var} is not set"
+                "{setting}.auth.{field}_env: environment variable {var} is not set"
             )),
         },
         _ => Err(format!(
-            "lims.destination.auth: give exactly one of {setting} and {setting}_env"
+            "{setting}.auth: give exactly one of {field} and {field}_env"
         )),
     }
 }
 
-fn authorization(auth: &LimsAuth) -> Result<String, String> {
+fn authorization(setting: &str, auth: &LimsAuth) -> Result<String, String> {
     use base64::Engine;
     Ok(match auth {
         LimsAuth::Bearer { token, token_env } => {
-            format!("Bearer {}", secret("token", token, token_env)?)
+            format!("Bearer {}", secret(setting, "token", token, token_env)?)
         }
         LimsAuth::Basic {
             username,
             password,
             password_env,
         } => {
-            let pw = secret("password", password, password_env)?;
+            let pw = secret(setting, "password", password, password_env)?;
             let pair = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{pw}"));
             format!("Basic {pair}")
         }
     })
 }
 
-impl LimsClient {
-    /// Sends `document` (JSON text) once, with `Idempotency-Key: key`.
+impl RestClient {
+    /// Sends `document` once, with `Idempotency-Key: key`.
     pub async fn send(&self, document: &str, key: &str) -> HttpOutcome {
         let request = self
             .http
@@ -160,13 +205,13 @@ impl LimsClient {
             Ok(b) => b,
             // The answer's status arrived; only its body broke off. A 2xx still counts.
             Err(e) if status.is_success() => {
-                tracing::debug!(error = %e.without_url(), "LIMS answer body unreadable");
+                tracing::debug!(error = %e.without_url(), "answer body unreadable");
                 String::new()
             }
             Err(e) => return transport_failure(e, self.timeout_ms),
         };
         if status.is_success() {
-            HttpOutcome::Delivered { status: code }
+            HttpOutcome::Delivered { status: code, body }
         } else if status.is_server_error() || code == 408 || code == 429 {
             HttpOutcome::Transient {
                 status: Some(code),

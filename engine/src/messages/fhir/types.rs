@@ -204,6 +204,9 @@ pub fn lab_categories() -> [Concept<'static>; 2] {
 pub struct Observation<'a> {
     pub resource_type: &'static str,
     pub id: &'a str,
+    /// The resource's stable id as a URI identifier: what a resend's conditional create
+    /// (`ifNoneExist`) finds it by.
+    pub identifier: [StableIdentifier<'a>; 1],
     pub meta: Meta<'a>,
     pub status: &'static str,
     pub category: &'a RawValue,
@@ -231,20 +234,62 @@ pub struct Entry<'a, R> {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Request<'a> {
     pub method: &'static str,
     pub url: &'a str,
+    /// A conditional create: the server creates the resource only when this search finds
+    /// nothing, so a resent Bundle creates no duplicates.
+    pub if_none_exist: String,
 }
 
 impl<'a, R> Entry<'a, R> {
-    pub fn post(id: &'a str, resource_type: &'a str, resource: R) -> Self {
+    pub fn post(id: &'a str, resource_type: &'a str, resource: R, if_none_exist: String) -> Self {
         Entry {
             full_url: Urn(id),
             resource,
             request: Request {
                 method: "POST",
                 url: resource_type,
+                if_none_exist,
             },
         }
     }
+}
+
+/// The system of identifiers that are URIs (RFC 3986): here the resource's `urn:uuid:`.
+pub const URI_SYSTEM: &str = "urn:ietf:rfc:3986";
+
+/// `{"system":"urn:ietf:rfc:3986","value":"urn:uuid:<id>"}`.
+pub struct StableIdentifier<'a>(pub &'a str);
+
+impl Serialize for StableIdentifier<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("system", URI_SYSTEM)?;
+        m.serialize_entry("value", &Urn(self.0))?;
+        m.end()
+    }
+}
+
+/// `identifier=<system>|<value>`, each part percent-encoded where a query needs it.
+pub fn identifier_search(system: &str, value: &str) -> String {
+    format!(
+        "identifier={}|{}",
+        query_escape(system),
+        query_escape(value)
+    )
+}
+
+fn query_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

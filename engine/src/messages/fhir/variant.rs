@@ -99,6 +99,7 @@ fn observation<'a>(c: Common<'a>, component: Vec<Component<'a>>) -> Observation<
     Observation {
         resource_type: "Observation",
         id: c.id,
+        identifier: [super::types::StableIdentifier(c.id)],
         meta: Meta {
             profile: [c.profile],
         },
