@@ -55,18 +55,14 @@ export async function startServer({ ehrPort }) {
     'max_attempts = 3',
     // No fixtures_dir: with one, --demo would copy the run and the VCF itself; the test drops
     // them into the watched folders instead, so it exercises the watcher like a sequencer would.
-    // The demo's stand-in LIMS refuses, once with 422, a document naming a sample id that
-    // ends in A21: this run's one document lists ACC13087A21. (One document per run keeps
-    // the audit trail's newest 50 events about logins, which another test reads.)
+    // The run is mapped by the shipped `illumina-run-to-lims` (active on a new database):
+    // one document per sample and lane. The demo's stand-in LIMS refuses, once with 422,
+    // the documents of a sample id ending in A21: ACC13087A21's eight lanes.
     '[lims]',
     'poll_interval_ms = 200',
     '[lims.destination]',
     `url = "http://127.0.0.1:${limsPort}/api/v1/runs"`,
     'backoff_base_ms = 100',
-    '[[lims.mappings]]',
-    'name = "run-registration"',
-    'source = "illumina-run-folder"',
-    'fields = [ { to = "flowcell", from = "run.flowcell_id" }, { to = "samples", from = "samples[].sample_id" } ]',
     '[demo]',
     'ehr_listener = false',
     'lims_listener = true',

@@ -164,7 +164,8 @@ test('the LIMS panel shows a dead letter with the LIMS answer, and an engineer r
   await signIn(page, server.base, 'engineer', server.passwords.engineer);
   await page.waitForURL(`${server.base}/`, { timeout: 10_000 });
   await hydrated(page);
-  // The stand-in LIMS refuses the run's document (it lists ACC13087A21) once with 422.
+  // The stand-in LIMS refuses ACC13087A21's documents (one per lane, from the shipped
+  // per-sample mapping) once each with 422.
   const dead = '#lims tr[data-status="dead_letter"]';
   await page.waitForSelector(dead, { timeout: 45_000 });
   const row = page.locator(dead).first();
@@ -175,7 +176,10 @@ test('the LIMS panel shows a dead letter with the LIMS answer, and an engineer r
   await page.waitForSelector(`#lims tr[data-delivery="${id}"][data-status="delivered"]`, { timeout: 20_000 });
   const feed = await (await page.request.get(`${server.base}/api/lims`)).json();
   assert.equal(feed.find((d) => String(d.id) === id)?.status, 'delivered');
-  assert.equal(feed.filter((d) => d.status === 'dead_letter').length, 0);
+  // Only that one was reprocessed: the other seven lanes are still dead letters.
+  const dead_left = feed.filter((d) => d.status === 'dead_letter');
+  assert.equal(dead_left.length, 7);
+  assert.ok(dead_left.every((d) => d.sample_id === 'ACC13087A21'));
   await context.close();
 });
 
