@@ -210,7 +210,7 @@ async fn lims_until(
 ) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let rows = get_json(http, s, "/api/lims", who).await;
+        let rows = get_json(http, s, "/api/lims?limit=1000", who).await;
         let rows = rows.as_array().unwrap().clone();
         if done(&rows) {
             return rows;

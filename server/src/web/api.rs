@@ -57,11 +57,16 @@ async fn messages(State(state): State<WebState>, session: Session) -> Response {
 
 /// The newest LIMS deliveries: state, attempts, last HTTP status and, for a dead letter,
 /// the LIMS's answer. The documents themselves are not listed.
-async fn lims(State(state): State<WebState>, session: Session) -> Response {
+async fn lims(
+    State(state): State<WebState>,
+    session: Session,
+    axum::extract::Query(q): axum::extract::Query<Limit>,
+) -> Response {
     if let Err(r) = signed_in(&state, &session).await {
         return r;
     }
-    match state.store.list_lims(app::model::LIMS_LIMIT).await {
+    let limit = q.limit.unwrap_or(app::model::LIMS_LIMIT).clamp(1, 2_000);
+    match state.store.list_lims(limit).await {
         Ok(rows) => Json(rows).into_response(),
         Err(e) => internal(e),
     }
@@ -112,6 +117,12 @@ async fn sources(State(state): State<WebState>, session: Session) -> Response {
         Ok(s) => Json(s).into_response(),
         Err(e) => internal(e),
     }
+}
+
+/// `?limit=N`: how many of the newest rows (default: what the dashboard shows).
+#[derive(serde::Deserialize)]
+struct Limit {
+    limit: Option<i64>,
 }
 
 fn internal(e: impl std::fmt::Display) -> Response {
