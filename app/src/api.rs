@@ -253,3 +253,5 @@ pub async fn reprocess_lims(id: i64, csrf: String) -> Result<(), AppError> {
     let ev = NewAuditEvent::user(&user.username, "lims.reprocess", kind, subject, detail);
     auth::audit(&store, ev).await
 }
+
+pub mod mappings;

@@ -26,6 +26,13 @@ pub enum AppError {
     /// A reprocess of a LIMS delivery that is not (or no longer) a dead letter.
     #[error("only a dead letter can be reprocessed; it may have been reprocessed already")]
     NotDeadLetter,
+    /// A mapping workflow rule refused the request (state, authorship, signature, golden
+    /// samples). The words are the rule's own, written for the person who asked.
+    #[error("{0}")]
+    Refused(String),
+    /// The request names something that does not exist or does not parse.
+    #[error("{0}")]
+    Invalid(String),
     /// Database or session store failure; the details go to the server log only.
     #[error("internal error; see the server log")]
     Internal,

@@ -54,6 +54,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/") view=pages::DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/sources") view=pages::SourcesPage ssr=SsrMode::Async />
+                    <Route path=path!("/mappings") view=pages::MappingsPage ssr=SsrMode::Async />
+                    <Route path=path!("/mappings/:name") view=pages::MappingPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>
