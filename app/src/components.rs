@@ -16,7 +16,7 @@ pub use mapping_state::VersionBadge;
 pub use messages::{Filter, MessagesTable, StatusBadge};
 pub use qc::QcTable;
 pub use runs::{QuarantineList, RunsTable};
-pub use shell::{SignedIn, Shell};
+pub use shell::SignedIn;
 pub use stats::stats;
 pub use waiting::WaitingList;
 

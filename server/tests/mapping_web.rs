@@ -168,7 +168,10 @@ async fn post(
         .unwrap();
     let status = r.status().as_u16();
     let text = r.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
 }
 
 fn f(k: &'static str, v: impl ToString) -> (&'static str, String) {
@@ -259,23 +262,9 @@ async fn mapping_server_functions_check_role_csrf_and_authorship() {
     let eng = &who["engineer"];
     let (status, _) = post(&http, &s, &eng.cookie, "mapping_submit", &submit("")).await;
     assert_eq!(status, 403, "no CSRF token");
-    let (status, _) = post(
-        &http,
-        &s,
-        &eng.cookie,
-        "mapping_submit",
-        &submit("wrong"),
-    )
-    .await;
+    let (status, _) = post(&http, &s, &eng.cookie, "mapping_submit", &submit("wrong")).await;
     assert_eq!(status, 403, "a wrong CSRF token");
-    let (status, body) = post(
-        &http,
-        &s,
-        &eng.cookie,
-        "mapping_submit",
-        &submit(&eng.csrf),
-    )
-    .await;
+    let (status, body) = post(&http, &s, &eng.cookie, "mapping_submit", &submit(&eng.csrf)).await;
     assert_eq!(status, 200, "{body}");
     // The admin may submit too: a second draft, v3, by the director (who may write drafts).
     let v3 = new_draft(&store, "director", "v3: by the director").await;
@@ -298,7 +287,10 @@ async fn mapping_server_functions_check_role_csrf_and_authorship() {
         .iter()
         .find(|r| r["name"] == NAME)
         .unwrap();
-    assert_eq!(row["waiting"], "v3 submitted by director, awaiting director");
+    assert_eq!(
+        row["waiting"],
+        "v3 submitted by director, awaiting director"
+    );
 
     // What the page offers each role for v2: sign only to the director, and for v3 (their
     // own) disabled with the reason.
@@ -326,7 +318,10 @@ async fn mapping_server_functions_check_role_csrf_and_authorship() {
             .clone()
     };
     let d = detail("director", v2).await;
-    assert_eq!(version(&d, v2)["can_sign"], serde_json::json!({ "Ok": null }));
+    assert_eq!(
+        version(&d, v2)["can_sign"],
+        serde_json::json!({ "Ok": null })
+    );
     assert!(version(&d, v3)["can_sign"]["Err"]
         .as_str()
         .unwrap()
@@ -401,7 +396,8 @@ async fn mapping_server_functions_check_role_csrf_and_authorship() {
     .await;
     assert_eq!(status, 403);
     assert!(
-        body.to_string().contains("you wrote or edited this version"),
+        body.to_string()
+            .contains("you wrote or edited this version"),
         "{body}"
     );
     // 21 CFR 11.200: the session's first signature needs the user name.
@@ -435,7 +431,12 @@ async fn mapping_server_functions_check_role_csrf_and_authorship() {
     assert_eq!(status, 403);
     assert!(body.to_string().contains("password is wrong"), "{body}");
     assert_eq!(
-        store.mapping_version(NAME, v2).await.unwrap().unwrap().state,
+        store
+            .mapping_version(NAME, v2)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
         engine::mapping::versions::State::Submitted,
         "a refused signature changes nothing"
     );
@@ -524,7 +525,12 @@ async fn mapping_server_functions_check_role_csrf_and_authorship() {
     let (status, body) = post(&http, &s, &dir.cookie, "mapping_sign", &reject).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        store.mapping_version(NAME, v4).await.unwrap().unwrap().state,
+        store
+            .mapping_version(NAME, v4)
+            .await
+            .unwrap()
+            .unwrap()
+            .state,
         engine::mapping::versions::State::Rejected
     );
 }

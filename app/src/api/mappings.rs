@@ -193,7 +193,10 @@ mod ssr {
     }
 
     /// Who is waiting on whom, from the newest version.
-    async fn waiting(store: &Store, versions: &[MappingVersion]) -> Result<Option<String>, AppError> {
+    async fn waiting(
+        store: &Store,
+        versions: &[MappingVersion],
+    ) -> Result<Option<String>, AppError> {
         let Some(v) = versions.last() else {
             return Ok(None);
         };
@@ -207,9 +210,7 @@ mod ssr {
         Ok(match v.state {
             State::Draft => Some(format!(
                 "v{} draft by {}, not yet submitted: awaiting {}",
-                v.version,
-                v.author,
-                v.author
+                v.version, v.author, v.author
             )),
             State::Submitted => Some(format!(
                 "v{} submitted by {}, awaiting {}",
@@ -239,7 +240,10 @@ mod ssr {
         })
     }
 
-    pub async fn rows(store: &Store, all: Vec<MappingVersion>) -> Result<Vec<MappingRow>, AppError> {
+    pub async fn rows(
+        store: &Store,
+        all: Vec<MappingVersion>,
+    ) -> Result<Vec<MappingRow>, AppError> {
         let mut out = Vec::new();
         for versions in by_name(all) {
             let newest = versions.last().expect("a group is never empty");
@@ -268,7 +272,12 @@ mod ssr {
 
     /// `None` when the role may never act or the state does not call for it; otherwise
     /// the rule's own answer.
-    fn allowed(role: Role, roles: &[Role], shown: bool, check: Result<(), versions::Refused>) -> Allowed {
+    fn allowed(
+        role: Role,
+        roles: &[Role],
+        shown: bool,
+        check: Result<(), versions::Refused>,
+    ) -> Allowed {
         (roles.contains(&role) && shown).then(|| check.map_err(|r| r.0))
     }
 
@@ -293,7 +302,9 @@ mod ssr {
                 .iter()
                 .find(|v| v.version == n)
                 .cloned()
-                .ok_or_else(|| auth::refuse(AppError::Invalid(format!("no mapping {name} v{n}"))))?,
+                .ok_or_else(|| {
+                    auth::refuse(AppError::Invalid(format!("no mapping {name} v{n}")))
+                })?,
             None => newest.clone(),
         };
         let mut views = Vec::new();

@@ -20,8 +20,9 @@ pub fn VersionBadge(version: i64, state: String) -> impl IntoView {
         "inline-flex items-center gap-1 rounded-md px-2 py-0.5 text-xs font-medium ring-1 ring-inset {}",
         colours(&state)
     );
+    let data_state = state.clone();
     view! {
-        <span class=class data-version=version.to_string() data-state=state.clone()>
+        <span class=class data-version=version.to_string() data-state=data_state>
             <span class="font-semibold tabular-nums">{format!("v{version}")}</span>
             {state}
         </span>

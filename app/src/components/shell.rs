@@ -38,15 +38,6 @@ const LINKS: &[Link] = &[
     },
 ];
 
-/// The links `role` may use, for tests and the view.
-pub fn links_for(role: &str) -> Vec<&'static str> {
-    LINKS
-        .iter()
-        .filter(|l| l.roles.contains(&role))
-        .map(|l| l.href)
-        .collect()
-}
-
 #[component]
 pub fn Shell(me: Me, csrf: String, children: Children) -> impl IntoView {
     let location = use_location();

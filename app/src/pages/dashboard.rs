@@ -3,8 +3,8 @@
 
 use crate::api::{get_dashboard, ReprocessLims};
 use crate::components::{
-    stats, AuditTable, Card, Filter, LimsTable, MessagesTable, QcTable, QuarantineList,
-    RunsTable, SignedIn, WaitingList,
+    stats, AuditTable, Card, Filter, LimsTable, MessagesTable, QcTable, QuarantineList, RunsTable,
+    SignedIn, WaitingList,
 };
 use crate::model::Me;
 use leptos::prelude::*;

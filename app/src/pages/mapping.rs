@@ -5,8 +5,7 @@
 //! The server decides what is allowed (`engine::mapping::versions`) and says why not.
 
 use crate::api::mappings::{
-    get_mapping, get_mapping_diff, ActivateMappingVersion, SignMappingVersion,
-    SubmitMappingVersion,
+    get_mapping, get_mapping_diff, ActivateMappingVersion, SignMappingVersion, SubmitMappingVersion,
 };
 use crate::components::{short_time, Card, Empty, SignedIn, Th, VersionBadge};
 use crate::model::mappings::{
@@ -137,7 +136,11 @@ fn Detail(
     // Compare against what runs now; when this is what runs, against the version before.
     let diff_from = match active {
         Some(a) if a != focus => a,
-        _ => numbers.iter().copied().find(|v| *v < focus).unwrap_or(focus),
+        _ => numbers
+            .iter()
+            .copied()
+            .find(|v| *v < focus)
+            .unwrap_or(focus),
     };
     let kind_label = if kind == "report" {
         "Report mapping (LRI + FHIR)"
@@ -393,11 +396,7 @@ fn ActivateControl(
         ),
     };
     let pending = actions.activate.pending();
-    let confirm_label = if rollback {
-        "Roll back"
-    } else {
-        "Activate"
-    };
+    let confirm_label = if rollback { "Roll back" } else { "Activate" };
     view! {
         <div class="flex flex-col gap-2">
             <ActionButton
@@ -667,8 +666,9 @@ fn DiffTable(changes: Vec<ChangeView>, from: i64, to: i64) -> impl IntoView {
                             "removed" => "bg-red-50 text-red-800 ring-red-600/30",
                             _ => "bg-amber-50 text-amber-800 ring-amber-600/30",
                         };
+                        let (data_kind, data_key) = (c.kind.clone(), c.key.clone());
                         view! {
-                            <tr data-kind=c.kind.clone() data-key=c.key.clone() class="align-top">
+                            <tr data-kind=data_kind data-key=data_key class="align-top">
                                 <td class="px-4 py-2">
                                     <span class=format!("rounded-md px-2 py-0.5 text-xs font-medium ring-1 ring-inset {badge}")>{c.kind.clone()}</span>
                                 </td>
@@ -690,7 +690,8 @@ fn DiffTable(changes: Vec<ChangeView>, from: i64, to: i64) -> impl IntoView {
 
 #[component]
 fn GoldenCard(golden: Vec<GoldenView>, focus: i64) -> impl IntoView {
-    let subtitle = format!("v{focus} run on each stored sample, compared by meaning with the expected output");
+    let subtitle =
+        format!("v{focus} run on each stored sample, compared by meaning with the expected output");
     view! {
         <section id="golden" class="overflow-hidden rounded-xl bg-white shadow-sm ring-1 ring-slate-200">
             <div class="border-b border-slate-100 px-6 py-4">
@@ -751,8 +752,8 @@ fn AuditCard(events: Vec<MappingEvent>) -> impl IntoView {
                                 <tr><Th>"At (UTC)"</Th><Th>"Actor"</Th><Th>"Action"</Th><Th>"Version"</Th><Th>"Signature / reason"</Th><Th>"Hash"</Th></tr>
                             </thead>
                             <tbody class="divide-y divide-slate-100">
-                                {events.into_iter().map(|e| view! {
-                                    <tr data-action=e.action.clone()>
+                                {events.into_iter().map(|e| { let data_action = e.action.clone(); view! {
+                                    <tr data-action=data_action>
                                         <td class="whitespace-nowrap px-4 py-2 text-slate-600">{short_time(&e.at)}</td>
                                         <td class="px-4 py-2">{e.actor}</td>
                                         <td class="px-4 py-2 font-medium">{e.action}</td>
@@ -760,7 +761,7 @@ fn AuditCard(events: Vec<MappingEvent>) -> impl IntoView {
                                         <td class="px-4 py-2 text-slate-700">{e.note}</td>
                                         <td class="px-4 py-2 font-mono text-xs text-slate-500">{e.short_hash}</td>
                                     </tr>
-                                }).collect_view()}
+                                }}).collect_view()}
                             </tbody>
                         </table>
                     </div>
