@@ -1,5 +1,7 @@
 //! GenoBridge's web console: the Leptos app shared by the server (SSR) and the browser
 //! (hydration). Views call the server functions in [`api`]; nothing else touches data.
+// The mapping page nests deep view types; the default limit (128) overflows at codegen.
+#![recursion_limit = "256"]
 
 pub mod api;
 #[cfg(feature = "ssr")]

@@ -164,7 +164,7 @@ fn Detail(
             })}
         </div>
         <div class="grid grid-cols-1 gap-6 lg:grid-cols-[22rem_minmax(0,1fr)]">
-            <Timeline name=name.clone() versions=versions.clone() focus />
+            {view! { <Timeline name=name.clone() versions=versions.clone() focus /> }.into_any()}
             <div class="space-y-6">
                 <FocusCard
                     name=name.clone()
@@ -181,6 +181,7 @@ fn Detail(
             </div>
         </div>
     }
+    .into_any()
 }
 
 #[component]
