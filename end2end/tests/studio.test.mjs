@@ -187,8 +187,7 @@ test('the engineer submits, the director reads the diff, signs and activates; an
   assert.equal(await page.locator('#timeline li[data-version="2"]').getAttribute('data-state'), 'submitted');
 
   // The dashboard's audit trail shows the signature too.
-  await page.click('#nav-dashboard');
-  await page.waitForURL(`${server.base}/`);
+  await page.goto(`${server.base}/`);
   await page.locator('#audit').waitFor({ timeout: 15_000 });
   assert.match(await page.locator('#audit').innerText(), /mapping\.approve/);
   await dir.context.close();

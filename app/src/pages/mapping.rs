@@ -351,7 +351,7 @@ fn ActionButton(
         "rounded-md bg-white px-3 py-2 text-sm font-semibold text-slate-800 shadow-sm ring-1 ring-inset ring-slate-300 hover:bg-slate-50 focus:outline-none focus:ring-2 focus:ring-sky-500 focus:ring-offset-2 disabled:cursor-not-allowed disabled:text-slate-400"
     };
     view! {
-        <div class="flex flex-col gap-1">
+        <div class="flex flex-col items-start gap-1">
             <button
                 type="button"
                 id=id
@@ -399,7 +399,7 @@ fn ActivateControl(
     let pending = actions.activate.pending();
     let confirm_label = if rollback { "Roll back" } else { "Activate" };
     view! {
-        <div class="flex flex-col gap-2">
+        <div class="flex flex-col items-start gap-2">
             <ActionButton
                 id="activate"
                 label
@@ -558,9 +558,9 @@ fn SignDialog(
                     <label class="block">
                         <span class="block text-sm font-medium text-slate-700">"Password"</span>
                         {if first {
-                            view! { <input type="password" name="password" id="sign-password" autocomplete="current-password" required class=input bind:value=password /> }.into_any()
+                            view! { <input type="password" on:input=move |_| error.set(None) name="password" id="sign-password" autocomplete="current-password" required class=input bind:value=password /> }.into_any()
                         } else {
-                            view! { <input type="password" name="password" id="sign-password" autocomplete="current-password" required class=input bind:value=password node_ref=first_input /> }.into_any()
+                            view! { <input type="password" on:input=move |_| error.set(None) name="password" id="sign-password" autocomplete="current-password" required class=input bind:value=password node_ref=first_input /> }.into_any()
                         }}
                     </label>
                     {move || error.get().map(|e| view! {
@@ -673,7 +673,7 @@ fn DiffTable(changes: Vec<ChangeView>, from: i64, to: i64) -> impl IntoView {
                                 <td class="px-4 py-2">
                                     <span class=format!("rounded-md px-2 py-0.5 text-xs font-medium ring-1 ring-inset {badge}")>{c.kind.clone()}</span>
                                 </td>
-                                <td class="break-all px-4 py-2 font-mono text-xs font-medium">{c.key}</td>
+                                <td class="break-words px-4 py-2 font-mono text-xs font-medium">{c.key}</td>
                                 <td class="px-4 py-2">
                                     {c.old.map(|o| view! { <code class="old block whitespace-pre-wrap break-all rounded bg-red-50 px-2 py-1 font-mono text-xs text-red-900 ring-1 ring-red-200">{o}</code> })}
                                 </td>
