@@ -19,6 +19,8 @@ const run = promisify(execFile);
 
 let ehr;
 let server;
+/** Set while the test submits a wrong password on purpose. */
+let expectRefusal = false;
 let browser;
 
 /** `genobridge mapping …` against the test server's database, as `user` when given. */
@@ -46,7 +48,16 @@ async function newDraft(name, user, edit) {
 async function newPage(errors) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const url = m.location()?.url ?? '';
+    // The deliberate wrong password below: the server answers 403, which Chromium logs.
+    if (expectRefusal && url.endsWith('/api/mapping_sign') && /status of 403/.test(m.text())) {
+      expectRefusal = false;
+      return;
+    }
+    errors.push(`${m.text()} (${url})`);
+  });
   page.on('pageerror', (e) => errors.push(String(e)));
   return { context, page };
 }
@@ -138,6 +149,7 @@ test('the engineer submits, the director reads the diff, signs and activates; an
   // A wrong password is refused in the dialog, and nothing is signed.
   await page.fill('#sign-username', 'director');
   await page.fill('#sign-password', 'not-the-password');
+  expectRefusal = true;
   await page.click('#sign-submit');
   await page.locator('#sign-error').waitFor({ timeout: 10_000 });
   assert.match(await page.locator('#sign-error').innerText(), /password is wrong/);
