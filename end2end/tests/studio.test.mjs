@@ -101,7 +101,7 @@ test('the engineer submits, the director reads the diff, signs and activates; an
   const row = eng.page.locator('tr[data-mapping="vcf-report"]');
   assert.match(await row.locator('[data-testid="waiting"]').innerText(), /v2 draft by engineer, not yet submitted/);
   assert.match(await eng.page.locator('tr[data-mapping="illumina-run-to-lims"] [data-testid="waiting"]').innerText(),
-    /v2 submitted by director, awaiting director/);
+    /v2 submitted by director, awaiting another director/);
   assert.equal(await eng.page.locator('#sources-link').count(), 1, 'engineers see the source fields');
   await row.locator('a').click();
   await eng.page.waitForURL(`${server.base}/mappings/vcf-report`);

@@ -289,7 +289,7 @@ async fn mapping_server_functions_check_role_csrf_and_authorship() {
         .unwrap();
     assert_eq!(
         row["waiting"],
-        "v3 submitted by director, awaiting director"
+        "v3 submitted by director, awaiting another director"
     );
 
     // What the page offers each role for v2: sign only to the director, and for v3 (their

@@ -212,12 +212,21 @@ mod ssr {
                 "v{} draft by {}, not yet submitted: awaiting {}",
                 v.version, v.author, v.author
             )),
-            State::Submitted => Some(format!(
-                "v{} submitted by {}, awaiting {}",
-                v.version,
-                v.author,
-                who(SIGNERS)
-            )),
+            State::Submitted => {
+                // An author who may sign (a director) still waits on someone else.
+                let author_signs = store
+                    .user_by_username(&v.author)
+                    .await
+                    .map_err(auth::internal)?
+                    .is_some_and(|u| SIGNERS.contains(&u.role));
+                Some(format!(
+                    "v{} submitted by {}, awaiting {}{}",
+                    v.version,
+                    v.author,
+                    if author_signs { "another " } else { "" },
+                    who(SIGNERS)
+                ))
+            }
             State::Approved => {
                 let by = store
                     .mapping_signatures(v.id)
