@@ -282,3 +282,5 @@ pub async fn reprocess_fhir(id: i64, csrf: String) -> Result<(), AppError> {
     );
     auth::audit(&store, ev).await
 }
+
+pub mod mappings;

@@ -84,7 +84,8 @@ pub async fn user_of(session: &Session, store: &Store) -> Result<Option<User>, A
 pub fn refuse(err: AppError) -> AppError {
     let status = match err {
         AppError::Unauthorized | AppError::BadCredentials => 401,
-        AppError::Forbidden | AppError::Csrf => 403,
+        AppError::Forbidden | AppError::Csrf | AppError::Refused(_) => 403,
+        AppError::Invalid(_) => 400,
         AppError::NotDeadLetter => 409,
         _ => 500,
     };
@@ -119,4 +120,15 @@ pub async fn audit(store: &Store, ev: engine::store::NewAuditEvent) -> Result<()
         tokio::time::sleep(std::time::Duration::from_millis(50 * (attempt + 1))).await;
     }
     Err(internal(last.map(|e| e.to_string()).unwrap_or_default()))
+}
+
+/// A store failure as the browser should see it: a workflow refusal or an invalid request in
+/// the rule's own words (with 403 or 400), anything else hidden as internal.
+pub fn store_error(e: engine::store::StoreError) -> AppError {
+    use engine::store::StoreError;
+    match e {
+        StoreError::Refused(r) => refuse(AppError::Refused(r.0)),
+        StoreError::Invalid(m) => refuse(AppError::Invalid(m)),
+        other => internal(other),
+    }
 }

@@ -2,17 +2,21 @@
 
 mod audit;
 mod lims;
+mod mapping_state;
 mod messages;
 mod qc;
 mod runs;
+mod shell;
 mod stats;
 mod waiting;
 
 pub use audit::AuditTable;
 pub use lims::LimsTable;
+pub use mapping_state::VersionBadge;
 pub use messages::{Filter, MessagesTable, StatusBadge};
 pub use qc::QcTable;
 pub use runs::{QuarantineList, RunsTable};
+pub use shell::SignedIn;
 pub use stats::stats;
 pub use waiting::WaitingList;
 

@@ -27,6 +27,13 @@ pub enum AppError {
     /// letter.
     #[error("only a dead letter can be reprocessed; it may have been reprocessed already")]
     NotDeadLetter,
+    /// A mapping workflow rule refused the request (state, authorship, signature, golden
+    /// samples). The words are the rule's own, written for the person who asked.
+    #[error("{0}")]
+    Refused(String),
+    /// The request names something that does not exist or does not parse.
+    #[error("{0}")]
+    Invalid(String),
     /// Database or session store failure; the details go to the server log only.
     #[error("internal error; see the server log")]
     Internal,

@@ -1,5 +1,7 @@
 //! GenoBridge's web console: the Leptos app shared by the server (SSR) and the browser
 //! (hydration). Views call the server functions in [`api`]; nothing else touches data.
+// The mapping page nests deep view types; the default limit (128) overflows at codegen.
+#![recursion_limit = "256"]
 
 pub mod api;
 #[cfg(feature = "ssr")]
@@ -18,6 +20,9 @@ use leptos_router::{
     path, SsrMode,
 };
 
+/// The brand mark (a sky-blue rounded square) as an inline SVG.
+const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='7' fill='%230369a1'/%3E%3C/svg%3E";
+
 /// The HTML document the server renders around [`App`].
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -26,6 +31,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                // Inline, so the browser does not ask for /favicon.ico (a 404 in the console).
+                <link rel="icon" href=FAVICON />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -54,6 +61,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/") view=pages::DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/sources") view=pages::SourcesPage ssr=SsrMode::Async />
+                    <Route path=path!("/mappings") view=pages::MappingsPage ssr=SsrMode::Async />
+                    <Route path=path!("/mappings/:name") view=pages::MappingPage ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

@@ -183,3 +183,5 @@ pub const MESSAGE_LIMIT: i64 = 200;
 pub const AUDIT_LIMIT: i64 = 50;
 /// How many LIMS deliveries the dashboard and `GET /api/lims` list.
 pub const LIMS_LIMIT: i64 = 200;
+
+pub mod mappings;

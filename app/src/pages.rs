@@ -2,10 +2,14 @@
 
 mod dashboard;
 mod login;
-mod sources;
+mod mapping;
+mod mappings;
+pub(crate) mod sources;
 
 pub use dashboard::DashboardPage;
 pub use login::LoginPage;
+pub use mapping::MappingPage;
+pub use mappings::MappingsPage;
 pub use sources::SourcesPage;
 
 use leptos::prelude::*;

@@ -1,4 +1,6 @@
 //! The hydrate half of the app, compiled to wasm32.
+// The mapping page nests deep view types; the default limit (128) overflows at codegen.
+#![recursion_limit = "256"]
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

@@ -78,6 +78,11 @@ async fn first_users(store: &Store) -> Result<(), String> {
             .create_user(role.as_str(), &password, role)
             .await
             .map_err(|e| e.to_string())?;
+        // The name printed with the user's electronic signatures (21 CFR 11.50).
+        store
+            .set_full_name(role.as_str(), &demo_full_name(role))
+            .await
+            .map_err(|e| e.to_string())?;
         let _ = store
             .append_audit(NewAuditEvent::system(
                 "user.created",
@@ -90,6 +95,12 @@ async fn first_users(store: &Store) -> Result<(), String> {
     }
     println!("(these passwords are shown once; they are stored only as argon2id hashes)");
     Ok(())
+}
+
+/// The demo users' printed names: "Demo Director" and so on.
+fn demo_full_name(role: Role) -> String {
+    let r = role.as_str();
+    format!("Demo {}{}", r[..1].to_uppercase(), &r[1..])
 }
 
 async fn seed_demo(cfg: &Config, store: &Store) -> Result<(), String> {

@@ -1,4 +1,6 @@
 //! `genobridge`: the server, the engine and the command line in one binary.
+// The mapping page nests deep view types; the default limit (128) overflows at codegen.
+#![recursion_limit = "256"]
 
 mod bench;
 mod cli;

@@ -1,15 +1,14 @@
 //! `/`: the operations dashboard. Signed-out visitors are redirected to `/login` (a 302 during
 //! SSR). After hydration the data refreshes every few seconds without a reload.
 
-use crate::api::{get_dashboard, get_session, Logout, ReprocessLims};
+use crate::api::{get_dashboard, ReprocessLims};
 use crate::components::{
-    stats, AuditTable, Brand, Card, Filter, LimsTable, MessagesTable, QcTable, QuarantineList,
-    RunsTable, WaitingList,
+    stats, AuditTable, Card, Filter, LimsTable, MessagesTable, QcTable, QuarantineList, RunsTable,
+    SignedIn, WaitingList,
 };
-use crate::model::{Me, SessionView};
+use crate::model::Me;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Redirect;
 use std::time::Duration;
 
 /// How often the hydrated page polls for fresh data.
@@ -17,21 +16,13 @@ const REFRESH: Duration = Duration::from_secs(3);
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let session = Resource::new_blocking(|| (), |_| get_session());
     view! {
         <Title text="Dashboard · GenoBridge" />
-        <Suspense fallback=|| view! { <p class="p-8 text-sm text-slate-500">"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match session.await {
-                    Ok(SessionView { user: Some(me), csrf }) => view! { <Console me csrf /> }.into_any(),
-                    _ => view! { <Redirect path="/login" /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <SignedIn page=|me, csrf| view! { <Console me csrf /> } />
     }
 }
 
-/// The signed-in layout: header with identity and sign-out, then the data cards.
+/// The data cards, inside the navigation shell.
 #[component]
 fn Console(me: Me, csrf: String) -> impl IntoView {
     let tick = RwSignal::new(0u64);
@@ -50,24 +41,6 @@ fn Console(me: Me, csrf: String) -> impl IntoView {
     let can_reprocess = matches!(me.role.as_str(), "admin" | "engineer");
     let lims_csrf = csrf.clone();
     view! {
-        <header class="border-b border-slate-200 bg-white">
-            <div class="mx-auto flex max-w-7xl items-center justify-between px-6 py-3">
-                <Brand />
-                <div class="flex items-center gap-4">
-                    {can_reprocess.then(|| view! {
-                        <a href="/sources" id="sources-link" class="text-sm font-medium text-sky-700 hover:underline">"Source fields"</a>
-                    })}
-                    <div class="text-right text-sm" id="whoami">
-                        <div class="font-medium" data-testid="username">{me.username.clone()}</div>
-                        <div class="text-xs uppercase tracking-wide text-slate-500" data-testid="role">
-                            {me.role.clone()}
-                        </div>
-                    </div>
-                    <LogoutButton csrf />
-                </div>
-            </div>
-        </header>
-        <div class="mx-auto max-w-7xl space-y-6 px-6 py-8">
             <p class="flex items-center gap-2 text-xs text-slate-500">
                 <span class="inline-block h-2 w-2 rounded-full bg-emerald-500"></span>
                 "Live: refreshes every few seconds"
@@ -116,22 +89,5 @@ fn Console(me: Me, csrf: String) -> impl IntoView {
                     })
                 }}
             </Transition>
-        </div>
-    }
-}
-
-#[component]
-fn LogoutButton(csrf: String) -> impl IntoView {
-    let logout = ServerAction::<Logout>::new();
-    view! {
-        <ActionForm action=logout attr:id="logout-form">
-            <input type="hidden" name="csrf" value=csrf />
-            <button
-                type="submit"
-                class="rounded-md bg-white px-3 py-1.5 text-sm font-medium text-slate-700 shadow-sm ring-1 ring-inset ring-slate-300 hover:bg-slate-50"
-            >
-                "Sign out"
-            </button>
-        </ActionForm>
     }
 }

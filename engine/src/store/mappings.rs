@@ -443,7 +443,7 @@ impl Store {
     }
 
     /// Who created or edited a version: none of them may sign it.
-    async fn writers(&self, v: &MappingVersion) -> Result<Vec<String>> {
+    pub async fn writers(&self, v: &MappingVersion) -> Result<Vec<String>> {
         let mut out = vec![v.author.clone()];
         for e in self.audit_for("mapping", &v.name).await? {
             if e.action != "mapping.edit" && e.action != "mapping.create" {
