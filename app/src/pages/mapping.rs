@@ -604,16 +604,15 @@ fn DiffCard(name: String, numbers: Vec<i64>, from: i64, to: i64) -> impl IntoVie
         |(n, f, t)| get_mapping_diff(n, f, t),
     );
     let select = "rounded-md border-0 py-1 pl-2 pr-8 text-sm ring-1 ring-inset ring-slate-300 focus:ring-2 focus:ring-sky-600";
-    let options = move |chosen: RwSignal<i64>| {
+    // Static options, the choice set on the <select> itself: reactive attributes on each
+    // <option> did not hydrate in Chromium (the parser moves nodes inside a select).
+    let options = move || {
         numbers
             .iter()
-            .map(|n| {
-                let n = *n;
-                view! { <option value=n.to_string() selected=move || chosen.get() == n>{format!("v{n}")}</option> }
-            })
+            .map(|n| view! { <option value=n.to_string()>{format!("v{n}")}</option> })
             .collect_view()
     };
-    let (from_options, to_options) = (options.clone()(from), options(to));
+    let (from_options, to_options) = (options.clone()(), options());
     view! {
         <section id="diff" class="overflow-hidden rounded-xl bg-white shadow-sm ring-1 ring-slate-200">
             <div class="flex flex-wrap items-center justify-between gap-3 border-b border-slate-100 px-6 py-4">
@@ -623,11 +622,11 @@ fn DiffCard(name: String, numbers: Vec<i64>, from: i64, to: i64) -> impl IntoVie
                 </div>
                 <div class="flex items-center gap-2 text-sm">
                     <label for="diff-from" class="text-slate-600">"From"</label>
-                    <select id="diff-from" class=select on:change=move |ev| {
+                    <select id="diff-from" class=select prop:value=move || from.get().to_string() on:change=move |ev| {
                         if let Ok(n) = event_target_value(&ev).parse() { from.set(n) }
                     }>{from_options}</select>
                     <label for="diff-to" class="text-slate-600">"to"</label>
-                    <select id="diff-to" class=select on:change=move |ev| {
+                    <select id="diff-to" class=select prop:value=move || to.get().to_string() on:change=move |ev| {
                         if let Ok(n) = event_target_value(&ev).parse() { to.set(n) }
                     }>{to_options}</select>
                 </div>
