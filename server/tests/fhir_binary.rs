@@ -10,92 +10,22 @@
 #[path = "../../engine/tests/common/fhir_server.rs"]
 mod fhir_server;
 
+mod common;
+
+use common::*;
 use fhir_server::Answer;
 use serde_json::Value;
 use std::{
-    io::{BufRead, BufReader, Read},
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    path::Path,
+    process::{Command, Stdio},
     sync::mpsc,
     time::{Duration, Instant},
 };
 
 const ACCESSION: &str = "ACC-2026-0077";
 const SAMPLE: &str = "NB6TK328";
-const WAIT: Duration = Duration::from_secs(90);
 const TOKEN_ENV: &str = "GB_TEST_FHIR_TOKEN";
 const TOKEN: &str = "fhir-bearer-for-tests";
-
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn fixtures() -> PathBuf {
-    std::env::var_os("GENOBRIDGE_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest_dir().join("../../shared/fixtures"))
-}
-
-fn python() -> PathBuf {
-    let p = manifest_dir().join("../.venv/bin/python");
-    assert!(
-        p.exists(),
-        "{} is missing: run scripts/setup.sh",
-        p.display()
-    );
-    p
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn lines(out: impl Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-fn until(rx: &mpsc::Receiver<String>, prefix: &str) -> Vec<String> {
-    let deadline = Instant::now() + WAIT;
-    let mut seen = Vec::new();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                let done = line.starts_with(prefix);
-                seen.push(line);
-                if done {
-                    return seen;
-                }
-            }
-            Err(e) => panic!("never printed {prefix:?} ({e}); it printed {seen:?}"),
-        }
-    }
-}
-
-fn tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(40)..].join("\n")
-}
 
 struct Server {
     _proc: Proc,
@@ -148,7 +78,7 @@ hgnc_table = "{hgnc}"
         .unwrap();
     let out = lines(child.stdout.take().unwrap());
     let proc = Proc(child);
-    let seen = until(&out, "GenoBridge listening on");
+    let seen = until(&out, "GenoBridge listening on", "genobridge");
     let admin_password = seen
         .iter()
         .find_map(|l| l.strip_prefix("demo user admin password: "))
@@ -258,27 +188,6 @@ fn fhir_message(d: &Value) -> Option<&Value> {
         .find(|m| m["kind"] == "fhir")
 }
 
-async fn send_order(port: u16) -> Value {
-    let run = tokio::process::Command::new(python())
-        .arg(manifest_dir().join("tests/peers/send_order.py"))
-        .args(["--port", &port.to_string()])
-        .args(["--accession", ACCESSION, "--sample", SAMPLE])
-        .args(["--timeout", "30"])
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(WAIT, run)
-        .await
-        .expect("send_order.py did not finish")
-        .expect("starting send_order.py");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "send_order.py failed: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_vcf_with_its_order_ends_as_a_delivered_fhir_bundle() {
     let fhir = fhir_server::start(|n| match n {
@@ -309,7 +218,7 @@ async fn a_vcf_with_its_order_ends_as_a_delivered_fhir_bundle() {
         !d["waiting"].as_array().unwrap().is_empty()
     })
     .await;
-    let ack = send_order(order_port).await;
+    let ack = send_order(order_port, ACCESSION, SAMPLE).await;
     assert_eq!(ack["code"], "AA", "{ack}\nserver log:\n{}", tail(&log));
 
     // The first answer is a 400 with an OperationOutcome: a dead letter with its text.

@@ -5,100 +5,19 @@
 //! hl7apy `MLLPServer` (tests/peers/). SQLite in a temporary folder, 127.0.0.1 only.
 //! Every wait is bounded; none asserts on speed.
 
+mod common;
+
+use common::*;
 use serde_json::Value;
 use std::{
-    io::{BufRead, BufReader, Read},
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     sync::mpsc,
     time::{Duration, Instant},
 };
 
 const ACCESSION: &str = "ACC-2026-0042";
 const SAMPLE: &str = "NB6TK328";
-/// Generous: the first start migrates a new database, and CI machines are slow.
-const WAIT: Duration = Duration::from_secs(90);
-
-fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn fixtures() -> PathBuf {
-    std::env::var_os("GENOBRIDGE_FIXTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest_dir().join("../../shared/fixtures"))
-}
-
-/// The project's venv (scripts/setup.sh makes it from validators/requirements.txt).
-fn python() -> PathBuf {
-    let p = manifest_dir().join("../.venv/bin/python");
-    assert!(
-        p.exists(),
-        "{} is missing: run scripts/setup.sh (it installs hl7 and hl7apy)",
-        p.display()
-    );
-    p
-}
-
-fn peer(script: &str) -> PathBuf {
-    manifest_dir().join("tests/peers").join(script)
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
-/// A child process, killed when the test ends however it ends.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Every line `out` prints, read on a thread so the pipe is drained for as long as the
-/// child lives (a child writing to a closed pipe would fail).
-fn lines(out: impl Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-/// The lines up to and including the first that starts with `prefix`.
-fn until(rx: &mpsc::Receiver<String>, prefix: &str, what: &str) -> Vec<String> {
-    let deadline = Instant::now() + WAIT;
-    let mut seen = Vec::new();
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) => {
-                let done = line.starts_with(prefix);
-                seen.push(line);
-                if done {
-                    return seen;
-                }
-            }
-            Err(e) => panic!("{what} never printed {prefix:?} ({e}); it printed {seen:?}"),
-        }
-    }
-}
-
-/// The last lines of a log file, for failure messages.
-fn tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(40)..].join("\n")
-}
 
 /// hl7apy's MLLP server: answers AA to each ORU^R01 and writes it to `out/NNN.hl7`.
 fn start_receiver(root: &Path) -> (Proc, u16) {
@@ -261,28 +180,6 @@ async fn dashboard_until(
     }
 }
 
-/// The Python EHR places the order; returns its ACK as the script printed it.
-async fn send_order(port: u16) -> Value {
-    let run = tokio::process::Command::new(python())
-        .arg(peer("send_order.py"))
-        .args(["--port", &port.to_string()])
-        .args(["--accession", ACCESSION, "--sample", SAMPLE])
-        .args(["--timeout", "30"])
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(WAIT, run)
-        .await
-        .expect("send_order.py did not finish")
-        .expect("starting send_order.py");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "send_order.py failed: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
-}
-
 /// The messages the receiver wrote, oldest first.
 fn received(root: &Path) -> Vec<String> {
     let Ok(dir) = std::fs::read_dir(root.join("received")) else {
@@ -345,7 +242,7 @@ async fn an_order_from_a_python_ehr_releases_a_waiting_report_to_a_python_receiv
     assert!(received(root).is_empty());
 
     // The EHR places the order over MLLP with python-hl7's client: AA, for its message.
-    let ack = send_order(order_port).await;
+    let ack = send_order(order_port, ACCESSION, SAMPLE).await;
     assert_eq!(ack["code"], "AA", "{ack}\nserver log:\n{}", tail(&log));
     assert_eq!(ack["control_id"], ack["sent_control_id"], "{ack}");
 
