@@ -3,25 +3,15 @@
 //! sample ACC13087A21 (in 8 lanes) once with 422, so 8 dead letters appear; an engineer's
 //! reprocess then delivers one.
 
+mod common;
+
+use common::{fixtures, free_port};
 use serde_json::Value;
 use std::{
     io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
-
-fn fixtures() -> std::path::PathBuf {
-    std::env::var_os("GENOBRIDGE_FIXTURES")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures")
-        })
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
 
 /// The server process, killed when the test ends however it ends.
 struct Server {

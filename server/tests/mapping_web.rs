@@ -3,6 +3,9 @@
 //! that an author cannot sign their own version, and the 21 CFR 11.200 rule that the first
 //! signature of a session needs the user name as well as the password.
 
+mod common;
+
+use common::free_port;
 use engine::store::Store;
 use serde_json::Value;
 use std::{
@@ -13,11 +16,6 @@ use std::{
 };
 
 const NAME: &str = "vcf-report";
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
 
 struct Server {
     child: Child,
