@@ -76,20 +76,13 @@ impl Selection {
         Ok(self)
     }
 
-    /// Fills in what the lab's tables know and the VCF does not: the HGNC id of a gene
-    /// named by symbol only, the RxNorm code of a drug named by ClinVar.
+    /// Fills in what the lab's medication table knows and ClinVar does not: the RxNorm
+    /// code of a drug it names. (HGNC ids are the report mapping's `hgnc_id` transform,
+    /// which reads `hgnc_table` through the compiled plan.)
     pub fn annotate(&self, v: &mut Variant) {
         if let Some(meds) = &self.medications {
             for d in v.drug_responses.iter_mut().filter(|d| d.rxnorm.is_none()) {
                 d.rxnorm = meds.rxcui(&d.drug).map(str::to_string);
-            }
-        }
-        let (Some(table), Some(a)) = (&self.genes_by_symbol, v.annotation.as_mut()) else {
-            return;
-        };
-        if a.hgnc_id.is_none() {
-            if let Some(symbol) = &a.gene_symbol {
-                a.hgnc_id = table.id(symbol).map(str::to_string);
             }
         }
     }
