@@ -374,3 +374,60 @@ fn a_mapping_goes_from_file_to_active_on_the_command_line() {
     let (code, out, _) = run(bin().args(["audit", "verify"]).args(db));
     assert_eq!(code, 0, "{out}");
 }
+
+/// The per-variant tree a report mapping reads is what `parse --schema` prints for a VCF,
+/// and `convert --mapping` converts with an edited mapping file, no code change.
+#[test]
+fn a_vcf_schema_lists_mapping_paths_and_convert_takes_a_mapping_file() {
+    let vcf = fixture("vcf/NB6TK328_filtered.vcf");
+    let (code, out, err) = run(bin().args(["parse", "--schema"]).arg(&vcf));
+    assert_eq!(code, 0, "{err}");
+    let schema: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let paths: Vec<&str> = schema
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    for p in [
+        "variant.pos",
+        "ann[].gene_name",
+        "ann[].hgvs_c",
+        "sample.GT",
+        "info.CLNSIG",
+    ] {
+        assert!(paths.contains(&p), "{p} in {paths:?}");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let (code, exported, err) = run(bin()
+        .args(["mapping", "export", "vcf-report", "--database-url"])
+        .arg(format!("sqlite://{}", dir.path().join("gb.db").display())));
+    assert_eq!(code, 0, "{err}");
+    let edited = dir.path().join("two-decimals.toml");
+    std::fs::write(
+        &edited,
+        exported.replace("round = { decimals = 3 }", "round = { decimals = 2 }"),
+    )
+    .unwrap();
+    let (code, oru, err) = run(bin()
+        .args(["convert", "--to", "lri", "--mapping"])
+        .arg(&edited)
+        .arg(&vcf));
+    assert_eq!(code, 0, "{err}");
+    let af: Vec<&str> = oru.lines().filter(|l| l.contains("|81258-6^")).collect();
+    assert!(
+        !af.is_empty()
+            && af.iter().all(|l| l.contains("|0.57|")
+                || l.contains("|1.00|")
+                || l.contains("|0.97|")
+                || l.contains("|0.33|")),
+        "{af:?}"
+    );
+    let (code, _, err) = run(bin()
+        .args(["convert", "--to", "lri", "--mapping"])
+        .arg(dir.path().join("missing.toml"))
+        .arg(&vcf));
+    assert_ne!(code, 0);
+    assert!(err.contains("missing.toml"), "{err}");
+}
