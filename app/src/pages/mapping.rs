@@ -604,45 +604,54 @@ fn DiffCard(name: String, numbers: Vec<i64>, from: i64, to: i64) -> impl IntoVie
         |(n, f, t)| get_mapping_diff(n, f, t),
     );
     let select = "rounded-md border-0 py-1 pl-2 pr-8 text-sm ring-1 ring-inset ring-slate-300 focus:ring-2 focus:ring-sky-600";
-    // Static options, the choice set on the <select> itself: reactive attributes on each
-    // <option> did not hydrate in Chromium (the parser moves nodes inside a select).
-    let options = move || {
-        numbers
-            .iter()
-            .map(|n| view! { <option value=n.to_string()>{format!("v{n}")}</option> })
-            .collect_view()
+    // The options are the select's inner HTML, not hydrated child views: Chromium's parser
+    // rearranges nodes inside a <select>, which broke hydration markers there. The choice
+    // is set on the select itself.
+    let options: String = numbers
+        .iter()
+        .map(|n| format!("<option value=\"{n}\">v{n}</option>"))
+        .collect();
+    // Built on the client only, once hydrated: its selects and streamed comparison did not
+    // hydrate reliably in Chromium (the parser rearranges nodes inside a <select>).
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    let card = move || {
+        view! {
+            <section id="diff" class="overflow-hidden rounded-xl bg-white shadow-sm ring-1 ring-slate-200">
+                <div class="flex flex-wrap items-center justify-between gap-3 border-b border-slate-100 px-6 py-4">
+                    <div>
+                        <h2 class="text-base font-semibold">"What changes"</h2>
+                        <p class="text-sm text-slate-500">"Field by field: rules added, removed and changed, keyed by target"</p>
+                    </div>
+                    <div class="flex items-center gap-2 text-sm">
+                        <label for="diff-from" class="text-slate-600">"From"</label>
+                        <select id="diff-from" class=select inner_html=options.clone() prop:value=move || from.get().to_string() on:change=move |ev| {
+                            if let Ok(n) = event_target_value(&ev).parse() { from.set(n) }
+                        }></select>
+                        <label for="diff-to" class="text-slate-600">"to"</label>
+                        <select id="diff-to" class=select inner_html=options.clone() prop:value=move || to.get().to_string() on:change=move |ev| {
+                            if let Ok(n) = event_target_value(&ev).parse() { to.set(n) }
+                        }></select>
+                    </div>
+                </div>
+                <Transition fallback=|| view! { <p class="px-6 py-6 text-sm text-slate-500">"Comparing…"</p> }>
+                    {move || Suspend::new(async move {
+                        let (f, t) = (from.get_untracked(), to.get_untracked());
+                        match diff.await {
+                            Ok(_) if f == t => view! { <Empty text="The same version on both sides: pick two different versions." /> }.into_any(),
+                            Ok(changes) if changes.is_empty() => view! { <Empty text="No differences: the two versions map the same way." /> }.into_any(),
+                            Ok(changes) => view! { <DiffTable changes from=f to=t /> }.into_any(),
+                            Err(e) => view! { <p role="alert" class="m-6 rounded-md bg-red-50 px-4 py-3 text-sm text-red-700">{e.to_string()}</p> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+        }
     };
-    let (from_options, to_options) = (options.clone()(), options());
     view! {
-        <section id="diff" class="overflow-hidden rounded-xl bg-white shadow-sm ring-1 ring-slate-200">
-            <div class="flex flex-wrap items-center justify-between gap-3 border-b border-slate-100 px-6 py-4">
-                <div>
-                    <h2 class="text-base font-semibold">"What changes"</h2>
-                    <p class="text-sm text-slate-500">"Field by field: rules added, removed and changed, keyed by target"</p>
-                </div>
-                <div class="flex items-center gap-2 text-sm">
-                    <label for="diff-from" class="text-slate-600">"From"</label>
-                    <select id="diff-from" class=select prop:value=move || from.get().to_string() on:change=move |ev| {
-                        if let Ok(n) = event_target_value(&ev).parse() { from.set(n) }
-                    }>{from_options}</select>
-                    <label for="diff-to" class="text-slate-600">"to"</label>
-                    <select id="diff-to" class=select prop:value=move || to.get().to_string() on:change=move |ev| {
-                        if let Ok(n) = event_target_value(&ev).parse() { to.set(n) }
-                    }>{to_options}</select>
-                </div>
-            </div>
-            <Transition fallback=|| view! { <p class="px-6 py-6 text-sm text-slate-500">"Comparing…"</p> }>
-                {move || Suspend::new(async move {
-                    let (f, t) = (from.get_untracked(), to.get_untracked());
-                    match diff.await {
-                        Ok(_) if f == t => view! { <Empty text="The same version on both sides: pick two different versions." /> }.into_any(),
-                        Ok(changes) if changes.is_empty() => view! { <Empty text="No differences: the two versions map the same way." /> }.into_any(),
-                        Ok(changes) => view! { <DiffTable changes from=f to=t /> }.into_any(),
-                        Err(e) => view! { <p role="alert" class="m-6 rounded-md bg-red-50 px-4 py-3 text-sm text-red-700">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
+        <Show when=move || mounted.get() fallback=|| view! { <section id="diff" class="rounded-xl bg-white px-6 py-4 text-sm text-slate-500 shadow-sm ring-1 ring-slate-200">"Loading the comparison…"</section> }>
+            {card()}
+        </Show>
     }
 }
 
