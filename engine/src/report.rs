@@ -124,7 +124,7 @@ pub fn stream_variants<E: From<FormatError>>(
         match item {
             VcfItem::Variants(vs) => {
                 for mut v in vs {
-                    if selection.accepts(&v) {
+                    if selection.accepts(&v, reader.csq_layout()) {
                         selection.annotate(&mut v);
                         t.reported += 1;
                         on_variant(v)?;

@@ -263,6 +263,21 @@ async fn workflow(db: &TestDb) {
         v2.body
     );
 
+    // Retiring: never the running version, a draft, or by an engineer. A retired version
+    // keeps its body and signature but is never activated again.
+    let e = refused(s.retire_mapping(&admin, NAME, 1).await);
+    assert!(e.contains("active"), "{b}: {e}");
+    refused(s.retire_mapping(&eng, NAME, 2).await);
+    refused(s.retire_mapping(&admin, NAME, 4).await);
+    let r2 = s.retire_mapping(&bob, NAME, 2).await.unwrap();
+    assert_eq!(
+        (r2.state, r2.sha256.as_str(), r2.body.as_str()),
+        (State::Retired, v2.sha256.as_str(), v2.body.as_str())
+    );
+    assert_eq!(s.mapping_signatures(r2.id).await.unwrap().len(), 1);
+    let e = refused(s.activate_mapping(&admin, NAME, 2).await);
+    assert!(e.contains("retired"), "{b}: {e}");
+
     // The database itself refuses to change a signed version or its signatures.
     for sql in [
         "UPDATE mapping_versions SET body = 'x' WHERE name = 'vcf-report' AND version = 2",
@@ -294,6 +309,7 @@ async fn workflow(db: &TestDb) {
         "mapping.activate",
         "mapping.rollback",
         "mapping.golden_promote",
+        "mapping.retire",
     ] {
         assert!(actions.contains(&a), "{b}: {a} missing from {actions:?}");
     }

@@ -28,7 +28,7 @@ fn snpeff_panel_gives_five_annotated_variants() {
         ),
         ("5", 112841059, "T", "A")
     );
-    let ann = apc.annotation.as_ref().unwrap();
+    let ann = apc.annotation(None).unwrap();
     assert_eq!(ann.gene_symbol.as_deref(), Some("APC"));
     assert_eq!(ann.c_hgvs.as_deref(), Some("c.5465T>A"));
     assert_eq!(ann.p_hgvs.as_deref(), Some("p.Val1822Asp"));
@@ -155,7 +155,7 @@ fn vep_csq_fields_are_read_from_the_header_layout() {
     std::fs::write(&p, "##fileformat=VCFv4.2\n##reference=GRCh38\n##INFO=<ID=CSQ,Number=.,Type=String,Description=\"Consequence annotations from Ensembl VEP. Format: Allele|Consequence|SYMBOL|Feature|HGVSc|HGVSp|HGNC_ID|CANONICAL\">\n##INFO=<ID=CLNSIG,Number=.,Type=String,Description=\"x\">\n##FORMAT=<ID=GT,Number=1,Type=String,Description=\"x\">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\nchr17\t43045712\t.\tC\tT\t50\tPASS\tCLNSIG=Pathogenic;CSQ=T|missense_variant|BRCA1|ENST00000357654|ENST00000357654.9:c.5123C>A|ENSP00000350283.3:p.Ala1708Glu|HGNC:1100|YES\tGT\t0|1\n").unwrap();
     let r = build_report(&p, None, None, &Selection::default(), |_, _, _| {}).unwrap();
     let v = &r.variants[0];
-    let a = v.annotation.as_ref().unwrap();
+    let a = v.annotation(r.head.csq.as_deref()).unwrap();
     assert_eq!(a.gene_symbol.as_deref(), Some("BRCA1"));
     assert_eq!(a.hgnc_id.as_deref(), Some("HGNC:1100"));
     assert_eq!(a.c_hgvs.as_deref(), Some("c.5123C>A"));

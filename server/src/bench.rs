@@ -104,12 +104,11 @@ pub fn synthesize(template: &Path, out: &Path, records: u64) -> Result<(), Strin
     w.flush().map_err(io)
 }
 
-fn run_child(args: &[&str]) -> Result<serde_json::Value, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+fn run_child(exe: &Path, args: &[&str]) -> Result<serde_json::Value, String> {
     let out = Command::new(exe)
         .args(args)
         .output()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| format!("{}: {e}", exe.display()))?;
     if !out.status.success() {
         return Err(String::from_utf8_lossy(&out.stderr).into_owned());
     }
@@ -148,6 +147,14 @@ fn run_peer(
     serde_json::from_str(text.lines().last().unwrap_or("")).map_err(|e| e.to_string())
 }
 
+/// What is measured beside this binary.
+pub struct Peers {
+    /// The Python with vcf2fhir installed.
+    pub python: Option<PathBuf>,
+    /// An earlier genobridge binary (its `bench-convert`).
+    pub baseline: Option<PathBuf>,
+}
+
 /// One line of the results table.
 struct Row {
     tool: &'static str,
@@ -181,21 +188,19 @@ const REPEATS: usize = 3;
 /// Inputs at least this large run once.
 const RUN_ONCE_FROM: u64 = 100_000;
 
-/// The median of `n` measurements (by seconds); the first error stops.
-fn median_of(
-    n: usize,
-    mut once: impl FnMut() -> Result<serde_json::Value, String>,
-) -> Result<serde_json::Value, String> {
-    let mut runs = (0..n).map(|_| once()).collect::<Result<Vec<_>, _>>()?;
+/// The median of measurements (by seconds); `runs` is never empty.
+fn median_of(mut runs: Vec<serde_json::Value>) -> serde_json::Value {
     runs.sort_by(|a, b| {
         let secs = |m: &serde_json::Value| m["seconds"].as_f64().unwrap_or(f64::MAX);
         secs(a).total_cmp(&secs(b))
     });
-    Ok(runs.swap_remove(runs.len() / 2))
+    runs.swap_remove(runs.len() / 2)
 }
 
-/// Measures GenoBridge on `file`, and the peer too when `peer` is given. Outputs are
-/// deleted after each run, so gigabytes of them do not weigh on the next measurement.
+/// Measures GenoBridge on `file`, the baseline binary when given (runs alternate with
+/// ours, so both meet the same machine), and the peer too when `peer` is given. Outputs
+/// are deleted after each run, so gigabytes of them do not weigh on the next measurement.
+#[allow(clippy::too_many_arguments)]
 fn measure(
     rows: &mut Vec<Row>,
     input: &str,
@@ -203,6 +208,7 @@ fn measure(
     records: u64,
     assembly: &str,
     peer: Option<&Path>,
+    baseline: Option<&Path>,
     dir: &Path,
 ) -> Result<(), String> {
     let repeats = if records >= RUN_ONCE_FROM { 1 } else { REPEATS };
@@ -211,25 +217,49 @@ fn measure(
             let _ = std::fs::remove_file(dir.join(f));
         }
     };
-    let ours = median_of(repeats, || {
-        let m = run_child(&[
-            "bench-convert",
-            "--assembly",
-            assembly,
-            "--out-dir",
-            &dir.to_string_lossy(),
-            &file.to_string_lossy(),
-        ]);
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let once = |exe: &Path| {
+        let m = run_child(
+            exe,
+            &[
+                "bench-convert",
+                "--assembly",
+                assembly,
+                "--out-dir",
+                &dir.to_string_lossy(),
+                &file.to_string_lossy(),
+            ],
+        );
         clean();
         m
-    })?;
+    };
+    let mut ours = Vec::new();
+    let mut before = Vec::new();
+    for _ in 0..repeats {
+        ours.push(once(&exe)?);
+        if let Some(b) = baseline {
+            before.push(once(b)?);
+        }
+    }
+    let ours = median_of(ours);
     rows.push(Row::from_json("genobridge", input, records, &ours));
+    if !before.is_empty() {
+        rows.push(Row::from_json(
+            "genobridge baseline",
+            input,
+            records,
+            &median_of(before),
+        ));
+    }
     if let Some(py) = peer {
-        let theirs = median_of(repeats, || {
-            let m = run_peer(py, file, assembly, dir);
-            clean();
-            m
-        });
+        let theirs = (0..repeats)
+            .map(|_| {
+                let m = run_peer(py, file, assembly, dir);
+                clean();
+                m
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(median_of);
         match theirs {
             Ok(p) => rows.push(Row::from_json("vcf2fhir 0.1.1", input, records, &p)),
             Err(e) => eprintln!("peer failed on {input}: {e}"),
@@ -242,9 +272,11 @@ pub fn run(
     fixtures: &Path,
     dir: &Path,
     records: u64,
-    peer: Option<PathBuf>,
+    peers: Peers,
     peer_records: u64,
 ) -> Result<(), String> {
+    let peer = peers.python;
+    let baseline = peers.baseline.as_deref();
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
     let template = fixtures.join("vcf/NB6TK328_filtered.vcf");
     let mut rows = Vec::new();
@@ -257,6 +289,7 @@ pub fn run(
         5698,
         "GRCh37",
         peer.as_deref(),
+        baseline,
         dir,
     )?;
     let mut sizes = vec![peer_records, records / 10, records];
@@ -276,6 +309,7 @@ pub fn run(
             n,
             "GRCh38",
             peer,
+            baseline,
             dir,
         )?;
     }
@@ -291,13 +325,22 @@ pub fn run(
             r.peak_rss_kb as f64 / 1024.0
         );
     }
-    for pair in rows.windows(2) {
-        if let [a, b] = pair {
-            if a.input == b.input && b.per_second > 0.0 {
+    for ours in rows.iter().filter(|r| r.tool == "genobridge") {
+        for other in rows
+            .iter()
+            .filter(|r| r.input == ours.input && r.tool != ours.tool && r.per_second > 0.0)
+        {
+            let ratio = ours.per_second / other.per_second;
+            if other.tool == "genobridge baseline" {
                 println!(
-                    "{}: genobridge is {:.0}× the peer's throughput",
-                    a.input,
-                    a.per_second / b.per_second
+                    "{}: genobridge is {:+.1}% against the baseline binary",
+                    ours.input,
+                    (ratio - 1.0) * 100.0
+                );
+            } else {
+                println!(
+                    "{}: genobridge is {ratio:.0}× the peer's throughput",
+                    ours.input
                 );
             }
         }

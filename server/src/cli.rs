@@ -102,6 +102,10 @@ enum Command {
         fixtures: PathBuf,
         #[arg(long, default_value = "target/bench")]
         dir: PathBuf,
+        /// An earlier `genobridge` binary, measured beside this one on the same files
+        /// (scripts/bench.sh --baseline COMMIT builds one).
+        #[arg(long)]
+        baseline: Option<PathBuf>,
     },
     /// (internal) One streamed conversion, for `bench` to measure in a fresh process.
     #[command(hide = true)]
@@ -176,7 +180,18 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
             peer_python,
             fixtures,
             dir,
-        } => crate::bench::run(&fixtures, &dir, records, peer_python, peer_records).map(|_| 0),
+            baseline,
+        } => crate::bench::run(
+            &fixtures,
+            &dir,
+            records,
+            crate::bench::Peers {
+                python: peer_python,
+                baseline,
+            },
+            peer_records,
+        )
+        .map(|_| 0),
         Command::BenchConvert {
             assembly,
             out_dir,

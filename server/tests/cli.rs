@@ -431,3 +431,113 @@ fn a_vcf_schema_lists_mapping_paths_and_convert_takes_a_mapping_file() {
     assert_ne!(code, 0);
     assert!(err.contains("missing.toml"), "{err}");
 }
+
+/// The regression set from the command line: a golden sample taken from the active
+/// version blocks submitting a draft whose output differs, until someone promotes the new
+/// output; a retired version is never activated again.
+#[test]
+fn golden_samples_gate_submission_and_retired_versions_stay_retired() {
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", tmp.path().join("gb.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        use engine::store::{Role, Store};
+        let store = Store::open(&url).await.unwrap();
+        store
+            .create_user("eng", "eng-pw", Role::Engineer)
+            .await
+            .unwrap();
+        store
+            .create_user("dr", "dr-pw", Role::Director)
+            .await
+            .unwrap();
+    });
+    let db = ["--database-url", url.as_str()];
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../engine/tests/fixtures/vcf/both_annotators.vcf");
+    let as_user = |args: &[&str], user: &str| {
+        run(bin()
+            .args(["mapping"])
+            .args(args)
+            .args(["--user", user])
+            .args(db)
+            .env("GENOBRIDGE_PASSWORD", format!("{user}-pw")))
+    };
+    let (code, out, err) = as_user(
+        &[
+            "golden-add",
+            "vcf-report",
+            sample.to_str().unwrap(),
+            "--label",
+            "both annotators",
+        ],
+        "eng",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("golden sample \"both annotators\" added"),
+        "{out}"
+    );
+    let (_, out, _) = run(bin().args(["mapping", "show", "vcf-report"]).args(db));
+    assert!(
+        out.contains("golden sample: \"both annotators\" (both_annotators.vcf)"),
+        "{out}"
+    );
+
+    // VEP before SnpEff changes the report of a file with both: submitting is refused.
+    let (_, file, _) = run(bin().args(["mapping", "export", "vcf-report"]).args(db));
+    let edited = file
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace(
+            "sources = [\"ann\", \"csq\"]",
+            "sources = [\"csq\", \"ann\"]",
+        );
+    let path = tmp.path().join("vep.toml");
+    std::fs::write(&path, &edited).unwrap();
+    let (code, _, err) = as_user(&["import", path.to_str().unwrap()], "eng");
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = as_user(&["submit", "vcf-report", "2"], "eng");
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("golden samples differ") && err.contains("both annotators"),
+        "{err}"
+    );
+    // Promoting v2's output makes it the expected one, and says what changed.
+    let (code, out, err) = as_user(
+        &[
+            "golden-promote",
+            "vcf-report",
+            "2",
+            "--label",
+            "both annotators",
+        ],
+        "eng",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("fields changed") && !out.contains("(0 fields"),
+        "{out}"
+    );
+    assert!(out.contains("LRI OBX"), "{out}");
+    let (code, _, err) = as_user(&["submit", "vcf-report", "2"], "eng");
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = as_user(&["approve", "vcf-report", "2"], "dr");
+    assert_eq!(code, 0, "{err}");
+
+    // Retired: never by an engineer, never the active version, never activated again.
+    let (code, _, _) = as_user(&["retire", "vcf-report", "2"], "eng");
+    assert_ne!(code, 0);
+    let (code, _, err) = as_user(&["retire", "vcf-report", "1"], "dr");
+    assert_ne!(code, 0);
+    assert!(err.contains("active"), "{err}");
+    let (code, out, err) = as_user(&["retire", "vcf-report", "2"], "dr");
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("vcf-report v2: retired"), "{out}");
+    let (code, _, err) = as_user(&["activate", "vcf-report", "2"], "dr");
+    assert_ne!(code, 0);
+    assert!(err.contains("retired"), "{err}");
+    let (code, out, _) = run(bin().args(["audit", "verify"]).args(db));
+    assert_eq!(code, 0, "{out}");
+}

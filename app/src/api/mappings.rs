@@ -154,6 +154,63 @@ pub async fn activate_mapping_version(
     Ok(())
 }
 
+/// Saves a mapping file's text as a draft (engineers, admins, directors): a new draft, or
+/// the named draft updated when the text's header names one. The text is checked first; a
+/// bad mapping is refused with the rule and the reason, and nothing is saved. Returns the
+/// draft's version number.
+#[server(endpoint = "mapping_save")]
+pub async fn save_mapping_draft(body: String, csrf: String) -> Result<i64, AppError> {
+    use engine::mapping::versions::EDITORS;
+    let (user, session, store) = auth::require_role(EDITORS).await?;
+    auth::check_csrf(&session, &csrf).await?;
+    if body.len() > 1_000_000 {
+        return Err(auth::refuse(AppError::Invalid(
+            "a mapping file is at most 1 MB".into(),
+        )));
+    }
+    let (_, v) = store
+        .import_mapping(&user, "mapping", &body)
+        .await
+        .map_err(auth::store_error)?;
+    Ok(v.version)
+}
+
+/// Retires an approved or rejected version (directors and admins).
+#[server(endpoint = "mapping_retire")]
+pub async fn retire_mapping_version(
+    name: String,
+    version: i64,
+    csrf: String,
+) -> Result<(), AppError> {
+    use engine::mapping::versions::ACTIVATORS;
+    let (user, session, store) = auth::require_role(ACTIVATORS).await?;
+    auth::check_csrf(&session, &csrf).await?;
+    store
+        .retire_mapping(&user, &name, version)
+        .await
+        .map_err(auth::store_error)?;
+    Ok(())
+}
+
+/// Makes `version`'s actual output on golden sample `label` the expected output
+/// (directors and engineers); audited with the keys that changed. Returns how many.
+#[server(endpoint = "mapping_golden_promote")]
+pub async fn promote_golden_sample(
+    name: String,
+    version: i64,
+    label: String,
+    csrf: String,
+) -> Result<usize, AppError> {
+    use engine::mapping::versions::PROMOTERS;
+    let (user, session, store) = auth::require_role(PROMOTERS).await?;
+    auth::check_csrf(&session, &csrf).await?;
+    let diffs = store
+        .promote_golden(&user, &name, version, &label)
+        .await
+        .map_err(auth::store_error)?;
+    Ok(diffs.len())
+}
+
 #[cfg(feature = "ssr")]
 mod ssr {
     use crate::auth;
@@ -162,7 +219,7 @@ mod ssr {
         Allowed, ChangeView, GoldenDiff, GoldenView, MappingDetail, MappingEvent, MappingRow,
         SignatureView, VersionBrief, VersionView, RECENT,
     };
-    use engine::mapping::versions::{self, State, ACTIVATORS, SIGNERS, SUBMITTERS};
+    use engine::mapping::versions::{self, State, ACTIVATORS, PROMOTERS, SIGNERS, SUBMITTERS};
     use engine::store::{MappingVersion, Role, Store, User};
 
     pub fn change(c: engine::mapping::Change) -> ChangeView {
@@ -362,6 +419,12 @@ mod ssr {
                     v.state == State::Approved,
                     versions::check_activate(user.role, v.state, &label),
                 ),
+                can_retire: allowed(
+                    user.role,
+                    ACTIVATORS,
+                    matches!(v.state, State::Approved | State::Rejected),
+                    versions::check_retire(user.role, v.state, &label),
+                ),
             });
         }
         let golden = golden(store, &focus_v).await?;
@@ -382,6 +445,7 @@ mod ssr {
             versions: views,
             focus: focus_v.version,
             golden,
+            can_promote: PROMOTERS.contains(&user.role),
             audit,
             signed_in_session,
         })

@@ -57,6 +57,7 @@ pub struct VersionView {
     pub can_submit: Allowed,
     pub can_sign: Allowed,
     pub can_activate: Allowed,
+    pub can_retire: Allowed,
 }
 
 /// A golden sample's result for the version shown.
@@ -104,6 +105,8 @@ pub struct MappingDetail {
     /// The version whose golden results are listed.
     pub focus: i64,
     pub golden: Vec<GoldenView>,
+    /// The user may make the focused version's output a golden sample's expected output.
+    pub can_promote: bool,
     pub audit: Option<Vec<MappingEvent>>,
     /// 21 CFR 11.200: true once this session has signed, so the next signing asks for the
     /// password only.

@@ -5,7 +5,8 @@
 //! The server decides what is allowed (`engine::mapping::versions`) and says why not.
 
 use crate::api::mappings::{
-    get_mapping, get_mapping_diff, ActivateMappingVersion, SignMappingVersion, SubmitMappingVersion,
+    get_mapping, get_mapping_diff, ActivateMappingVersion, PromoteGoldenSample,
+    RetireMappingVersion, SignMappingVersion, SubmitMappingVersion,
 };
 use crate::components::{short_time, Card, Empty, SignedIn, Th, VersionBadge};
 use crate::model::mappings::{
@@ -32,6 +33,8 @@ struct Actions {
     submit: ServerAction<SubmitMappingVersion>,
     sign: ServerAction<SignMappingVersion>,
     activate: ServerAction<ActivateMappingVersion>,
+    retire: ServerAction<RetireMappingVersion>,
+    promote: ServerAction<PromoteGoldenSample>,
 }
 
 /// What the signature dialog is open for.
@@ -54,12 +57,16 @@ fn Mapping(csrf: String) -> impl IntoView {
         submit: ServerAction::new(),
         sign: ServerAction::new(),
         activate: ServerAction::new(),
+        retire: ServerAction::new(),
+        promote: ServerAction::new(),
     };
     let changed = move || {
         (
             actions.submit.version().get(),
             actions.sign.version().get(),
             actions.activate.version().get(),
+            actions.retire.version().get(),
+            actions.promote.version().get(),
         )
     };
     let detail = Resource::new(
@@ -93,11 +100,16 @@ fn Mapping(csrf: String) -> impl IntoView {
 #[component]
 fn ActionErrors(actions: Actions) -> impl IntoView {
     let error = move || {
-        [actions.submit.value().get(), actions.activate.value().get()]
-            .into_iter()
-            .flatten()
-            .find_map(|r| r.err())
-            .map(|e| e.to_string())
+        [
+            actions.submit.value().get(),
+            actions.activate.value().get(),
+            actions.retire.value().get(),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|r| r.err())
+        .or_else(|| actions.promote.value().get().and_then(|r| r.err()))
+        .map(|e| e.to_string())
     };
     view! {
         <Show when=move || error().is_some()>
@@ -124,6 +136,7 @@ fn Detail(
         versions,
         focus,
         golden,
+        can_promote,
         audit,
         signed_in_session,
     } = d;
@@ -142,6 +155,7 @@ fn Detail(
             .find(|v| *v < focus)
             .unwrap_or(focus),
     };
+    let csrf_golden = csrf.clone();
     let kind_label = if kind == "report" {
         "Report mapping (LRI + FHIR)"
     } else {
@@ -176,7 +190,13 @@ fn Detail(
                     first=!signed_in_session
                 />
                 <DiffCard name=name.clone() numbers from=diff_from to=focus />
-                <GoldenCard golden focus />
+                <GoldenCard
+                    name=name.clone()
+                    golden
+                    focus
+                    promote=can_promote.then_some(actions.promote)
+                    csrf=csrf_golden
+                />
                 {audit.map(|events| view! { <AuditCard events /> })}
             </div>
         </div>
@@ -301,7 +321,10 @@ fn FocusCard(
     let activate = v.can_activate.clone().map(|allowed| {
         view! { <ActivateControl name=name.clone() version active allowed actions csrf=csrf.clone() /> }
     });
-    let nothing = submit.is_none() && sign.is_none() && activate.is_none();
+    let retire = v.can_retire.clone().map(|allowed| {
+        view! { <RetireControl name=name.clone() version allowed action=actions.retire csrf=csrf.clone() /> }
+    });
+    let nothing = submit.is_none() && sign.is_none() && activate.is_none() && retire.is_none();
     view! {
         <section id="focus" data-version=version.to_string() data-state=v.state.clone() class="overflow-hidden rounded-xl bg-white shadow-sm ring-1 ring-slate-200">
             <div class="flex flex-wrap items-center justify-between gap-3 border-b border-slate-100 px-6 py-4">
@@ -323,6 +346,7 @@ fn FocusCard(
                     {submit}
                     {sign}
                     {activate}
+                    {retire}
                     {nothing.then(|| view! {
                         <p class="text-sm text-slate-500" id="no-actions">"No action for your role on this version."</p>
                     })}
@@ -437,6 +461,58 @@ fn ActivateControl(
                         >
                             "Cancel"
                         </button>
+                    </div>
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+/// Retire an approved or rejected version, after a confirmation: it stays readable and
+/// signed, but is never activated again.
+#[component]
+fn RetireControl(
+    name: String,
+    version: i64,
+    allowed: Result<(), String>,
+    action: ServerAction<RetireMappingVersion>,
+    csrf: String,
+) -> impl IntoView {
+    let confirming = RwSignal::new(false);
+    let what = format!(
+        "Retire {name} v{version}: it stays in the history with its signatures and can still be exported, but it can never be activated again."
+    );
+    view! {
+        <div class="flex flex-col items-start gap-2">
+            <ActionButton
+                id="retire"
+                label="Retire…"
+                allowed
+                primary=false
+                pending=action.pending()
+                on_click=move || confirming.set(true)
+            />
+            <Show when=move || confirming.get()>
+                <div id="retire-confirm" role="alertdialog" aria-label="Confirm retirement" class="max-w-xl rounded-lg bg-amber-50 p-4 text-sm text-amber-950 ring-1 ring-amber-600/30">
+                    <p>{what.clone()}</p>
+                    <div class="mt-3 flex gap-2">
+                        <button
+                            type="button"
+                            id="retire-confirm-button"
+                            class="rounded-md bg-sky-700 px-3 py-1.5 text-sm font-semibold text-white hover:bg-sky-800 focus:outline-none focus:ring-2 focus:ring-sky-500 focus:ring-offset-2"
+                            on:click={
+                                let (name, csrf) = (name.clone(), csrf.clone());
+                                move |_| {
+                                    confirming.set(false);
+                                    action.dispatch(RetireMappingVersion { name: name.clone(), version, csrf: csrf.clone() });
+                                }
+                            }
+                        >"Retire"</button>
+                        <button
+                            type="button"
+                            class="rounded-md bg-white px-3 py-1.5 text-sm font-semibold text-slate-800 ring-1 ring-inset ring-slate-300 hover:bg-slate-50"
+                            on:click=move |_| confirming.set(false)
+                        >"Cancel"</button>
                     </div>
                 </div>
             </Show>
@@ -698,7 +774,14 @@ fn DiffTable(changes: Vec<ChangeView>, from: i64, to: i64) -> impl IntoView {
 }
 
 #[component]
-fn GoldenCard(golden: Vec<GoldenView>, focus: i64) -> impl IntoView {
+fn GoldenCard(
+    name: String,
+    golden: Vec<GoldenView>,
+    focus: i64,
+    /// Set when the user may promote this version's output (audited).
+    promote: Option<ServerAction<PromoteGoldenSample>>,
+    csrf: String,
+) -> impl IntoView {
     let subtitle =
         format!("v{focus} run on each stored sample, compared by meaning with the expected output");
     view! {
@@ -723,7 +806,26 @@ fn GoldenCard(golden: Vec<GoldenView>, focus: i64) -> impl IntoView {
                                     }}
                                 </div>
                                 <p class="text-xs text-slate-500">{format!("expected output set by {} at {} UTC", g.promoted_by, short_time(&g.promoted_at))}</p>
-                                {g.error.map(|e| view! { <p class="mt-1 text-sm text-red-700">{e}</p> })}
+                                {g.error.clone().map(|e| view! { <p class="mt-1 text-sm text-red-700">{e}</p> })}
+                                {promote.filter(|_| !g.pass && g.error.is_none()).map(|action| {
+                                    let (name, csrf, label) = (name.clone(), csrf.clone(), g.label.clone());
+                                    view! {
+                                        <button
+                                            type="button"
+                                            class="promote mt-2 rounded-md bg-white px-3 py-1.5 text-xs font-semibold text-slate-800 ring-1 ring-inset ring-slate-300 hover:bg-slate-50 focus:outline-none focus:ring-2 focus:ring-sky-500 disabled:text-slate-400"
+                                            title="The differences below become the expected output; the change is audited"
+                                            disabled=move || action.pending().get()
+                                            on:click=move |_| {
+                                                action.dispatch(PromoteGoldenSample {
+                                                    name: name.clone(),
+                                                    version: focus,
+                                                    label: label.clone(),
+                                                    csrf: csrf.clone(),
+                                                });
+                                            }
+                                        >{format!("Expect v{focus}'s output from now on")}</button>
+                                    }
+                                })}
                                 {(!g.diffs.is_empty()).then(|| view! {
                                     <table class="mt-2 min-w-full text-xs">
                                         <thead><tr><Th>"Where"</Th><Th>"Expected"</Th><Th>"This version"</Th></tr></thead>

@@ -37,6 +37,13 @@ pub fn compare(expected: &Outputs, actual: &Outputs) -> Vec<OutputDiff> {
         .collect()
 }
 
+/// How many output fields a golden comparison looks at.
+pub fn field_count(o: &Outputs) -> usize {
+    let mut m = BTreeMap::new();
+    flatten_outputs(o, &mut m);
+    m.len()
+}
+
 fn flatten_outputs(o: &Outputs, out: &mut BTreeMap<String, String>) {
     if let Some(lri) = &o.lri {
         flatten_oru(lri, out);

@@ -183,6 +183,23 @@ pub fn check_activate(role: Role, state: State, label: &str) -> Result<(), Refus
     }
 }
 
+/// Retiring takes an approved version out of the choices for activation for good; the
+/// running version is never retired (activate another first), so a flow never loses its
+/// mapping by accident.
+pub fn check_retire(role: Role, state: State, label: &str) -> Result<(), Refused> {
+    need_role(role, ACTIVATORS, "retire a mapping version")?;
+    match state {
+        State::Approved | State::Rejected => Ok(()),
+        State::Active => refuse(format!(
+            "{label} is active: activate another version before retiring it"
+        )),
+        other => refuse(format!(
+            "{label} is {}: only an approved or rejected version is retired",
+            other.as_str()
+        )),
+    }
+}
+
 pub fn check_promote(role: Role) -> Result<(), Refused> {
     need_role(role, PROMOTERS, "promote a golden sample's output")
 }
@@ -302,6 +319,16 @@ mod tests {
         }
         assert!(check_activate(Role::Director, State::Approved, "m v1").is_ok());
         assert!(check_activate(Role::Engineer, State::Approved, "m v1").is_err());
+    }
+
+    #[test]
+    fn the_running_version_is_never_retired() {
+        assert!(check_retire(Role::Director, State::Active, "m v1").is_err());
+        assert!(check_retire(Role::Director, State::Draft, "m v1").is_err());
+        assert!(check_retire(Role::Director, State::Retired, "m v1").is_err());
+        assert!(check_retire(Role::Engineer, State::Approved, "m v1").is_err());
+        assert!(check_retire(Role::Director, State::Approved, "m v1").is_ok());
+        assert!(check_retire(Role::Admin, State::Rejected, "m v1").is_ok());
     }
 
     #[test]

@@ -4,7 +4,7 @@ use crate::formats::{
     bed::Regions,
     hgnc::GeneTable,
     medications::MedicationTable,
-    vcf::{ClinicalSignificance, Variant},
+    vcf::{annotation::CsqLayout, ClinicalSignificance, Variant},
 };
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -87,7 +87,8 @@ impl Selection {
         }
     }
 
-    pub fn accepts(&self, v: &Variant) -> bool {
+    /// `csq` is the file's VEP layout, for the gene filter.
+    pub fn accepts(&self, v: &Variant, csq: Option<&CsqLayout>) -> bool {
         if let Some(r) = &self.regions {
             if !r.contains(&v.chrom, v.pos) {
                 return false;
@@ -95,10 +96,9 @@ impl Selection {
         }
         let filter_ok = self.filters.is_empty() || self.filters.iter().any(|f| f == &v.filter);
         let gene_ok = self.genes.is_empty()
-            || v.annotation
-                .as_ref()
-                .and_then(|a| a.gene_symbol.as_ref())
-                .is_some_and(|g| self.genes.iter().any(|x| x == g));
+            || v.annotation(csq)
+                .and_then(|a| a.gene_symbol)
+                .is_some_and(|g| self.genes.contains(&g));
         let sig_ok = self.significance.is_empty()
             || v.clinical_significance
                 .is_some_and(|s| self.significance.contains(&s));

@@ -594,6 +594,37 @@ impl Store {
         self.existing(name, version).await
     }
 
+    /// Retires an approved (or rejected) version: it stays readable, exportable and
+    /// signed, but can never be activated again. Audited.
+    pub async fn retire_mapping(
+        &self,
+        user: &User,
+        name: &str,
+        version: i64,
+    ) -> Result<MappingVersion> {
+        let v = self.existing(name, version).await?;
+        versions::check_retire(user.role, v.state, &v.label())?;
+        let ev = NewAuditEvent::user(
+            &user.username,
+            "mapping.retire",
+            "mapping",
+            &v.name,
+            audit_detail(&v),
+        );
+        audited_tx!(self, tx => {
+            let n = sqlx::query(
+                "UPDATE mapping_versions SET state = 'retired', updated_at = $1 \
+                 WHERE id = $2 AND state = $3 AND sha256 = $4")
+                .bind(super::now()).bind(v.id).bind(v.state.as_str()).bind(&v.sha256)
+                .execute(&mut *tx).await?.rows_affected();
+            if n != 1 {
+                return refused(format!("{} changed meanwhile; reload", v.label()));
+            }
+            append_in_tx!(tx, &ev);
+        });
+        self.existing(name, version).await
+    }
+
     /// A mapping given in the configuration file (`[[lims.mappings]]`). It runs only as an
     /// approved version: when no version of that name has this exact body, it is stored as
     /// a draft by `configuration` (audited) for an engineer to submit and a director to sign.

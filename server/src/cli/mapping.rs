@@ -84,6 +84,36 @@ pub enum MappingCommand {
         #[arg(long)]
         user: String,
     },
+    /// Retire an approved or rejected version (director or admin): it stays readable and
+    /// signed, and can never be activated again.
+    Retire {
+        name: String,
+        version: i64,
+        #[arg(long)]
+        user: String,
+    },
+    /// Add a golden sample to a mapping (director or engineer): the sample file, with the
+    /// outputs that a version (NAME, its active one, or NAME@VERSION) gives on it as the
+    /// expected outputs. Use synthetic or de-identified files only.
+    GoldenAdd {
+        mapping: String,
+        sample: PathBuf,
+        /// What the sample covers (shown and audited; no patient identifiers).
+        #[arg(long)]
+        label: String,
+        #[arg(long)]
+        user: String,
+    },
+    /// Make a version's actual output on a golden sample the expected output (director or
+    /// engineer); prints what changed, and audits the keys.
+    GoldenPromote {
+        name: String,
+        version: i64,
+        #[arg(long)]
+        label: String,
+        #[arg(long)]
+        user: String,
+    },
     /// The report targets (LOINC codes) a rule can write, filtered by words.
     Targets { words: Vec<String> },
     /// Impact replay: run a version (FILE, NAME or NAME@VERSION) and the active one on the
@@ -343,6 +373,75 @@ pub async fn run(
             println!("{}: {} (sha256 {})", v.label(), v.state.as_str(), v.sha256);
             if let Some(s) = sigs.last() {
                 println!("signature: {}", s.manifest());
+            }
+            Ok(0)
+        }
+        MappingCommand::Retire {
+            name,
+            version,
+            user,
+        } => {
+            let store = store().await?;
+            let user = login(&store, &user).await?;
+            let v = store
+                .retire_mapping(&user, &name, version)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{}: retired (sha256 {})", v.label(), v.sha256);
+            Ok(0)
+        }
+        MappingCommand::GoldenAdd {
+            mapping,
+            sample,
+            label,
+            user,
+        } => {
+            let db = Lazy::new(database_url.clone(), config);
+            let m = resolve(&db, &mapping).await?;
+            let input = std::fs::read(&sample)
+                .map_err(|e| format!("{}: cannot read: {e}", sample.display()))?;
+            let run =
+                sample::run(&m, &sample, &SampleContext::default()).map_err(|e| e.to_string())?;
+            let store = db.get().await?;
+            let user = login(store, &user).await?;
+            let file_name = sample
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "sample".into());
+            store
+                .add_golden_sample(&user, &m.name, &label, &file_name, &input, &run.outputs)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{}: golden sample {label:?} added ({} output fields expected)",
+                m.name,
+                engine::mapping::golden::field_count(&run.outputs)
+            );
+            Ok(0)
+        }
+        MappingCommand::GoldenPromote {
+            name,
+            version,
+            label,
+            user,
+        } => {
+            let store = store().await?;
+            let user = login(&store, &user).await?;
+            let diffs = store
+                .promote_golden(&user, &name, version, &label)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{name} v{version}: golden sample {label:?} now expects this version's output ({} fields changed)",
+                diffs.len()
+            );
+            for d in diffs {
+                println!(
+                    "  {}: {} -> {}",
+                    d.key,
+                    d.expected.as_deref().unwrap_or("(absent)"),
+                    d.actual.as_deref().unwrap_or("(absent)")
+                );
             }
             Ok(0)
         }

@@ -234,7 +234,6 @@ impl VcfReader {
             };
             return Ok(Some(variant::from_record(
                 &self.header,
-                self.csq.as_ref(),
                 line,
                 text,
                 &record,

@@ -42,7 +42,6 @@ pub struct Variant {
     pub zygosity: Option<Zygosity>,
     pub allele_frequency: Option<f64>,
     pub alt_depth: Option<u32>,
-    pub annotation: Option<TranscriptAnnotation>,
     pub clinical_significance: Option<ClinicalSignificance>,
     pub clinvar_condition: Option<String>,
     pub clinvar_review_status: Option<String>,
@@ -120,6 +119,17 @@ impl RawColumns {
 }
 
 impl Variant {
+    /// The typed transcript annotation of this ALT: SnpEff's first entry for it, else the
+    /// VEP entry `csq` picks. Built on demand: the report mapping reads the record tree,
+    /// so only the gene filter of a selection needs this.
+    pub fn annotation(&self, csq: Option<&CsqLayout>) -> Option<TranscriptAnnotation> {
+        let info = self.raw.as_deref()?.info_pairs();
+        let alt = self.alt_allele.as_str();
+        info.get("ANN")
+            .and_then(|a| annotation::from_ann(a, alt))
+            .or_else(|| csq.zip(info.get("CSQ")).and_then(|(l, v)| l.pick(v, alt)))
+    }
+
     /// `5` for `chr5`, `X` for `chrX`, `MT` for `chrM`.
     pub fn chromosome(&self) -> &str {
         let c = self.chrom.strip_prefix("chr").unwrap_or(&self.chrom);
@@ -139,7 +149,6 @@ fn valid_bases(s: &str) -> bool {
 
 pub(super) fn from_record(
     header: &vcf::Header,
-    csq: Option<&CsqLayout>,
     line: u64,
     text: &str,
     record: &vcf::Record,
@@ -197,8 +206,6 @@ pub(super) fn from_record(
     // One pass over INFO: its ANN value alone can run to kilobytes, too long to rescan
     // once per key.
     let info = annotation::Info::parse(info);
-    let ann = info.get("ANN");
-    let csq_value = info.get("CSQ");
     let clnsig = info
         .get("CLNSIG")
         .and_then(ClinicalSignificance::from_clinvar);
@@ -254,9 +261,6 @@ pub(super) fn from_record(
         if genotype.is_some() && zygosity.is_none() {
             continue; // This sample does not carry this allele.
         }
-        let annotation = ann
-            .and_then(|a| annotation::from_ann(a, alt))
-            .or_else(|| csq.zip(csq_value).and_then(|(l, v)| l.pick(v, alt)));
         out.push(super::Variant {
             line,
             chrom: cols[0].to_string(),
@@ -272,7 +276,6 @@ pub(super) fn from_record(
                 .and_then(|g| g.allele_frequency(allele_index)),
             alt_depth: genotype.as_ref().and_then(|g| g.alt_depth(allele_index)),
             genotype: genotype.clone(),
-            annotation,
             clinical_significance: clnsig,
             clinvar_condition: clndn.clone(),
             clinvar_review_status: clnrev.clone(),
