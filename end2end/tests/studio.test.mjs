@@ -2,7 +2,9 @@
 // new version of the report mapping is imported as a draft (the visual editor is not built
 // yet); the engineer submits it in the browser, the director reads the diff and approves it
 // with an e-signature, then activates it. A version the director wrote cannot be signed by
-// them: the button is disabled with the reason, and the server refuses too.
+// them: the button is disabled with the reason, and the server refuses too. Then the
+// director retires the superseded version, and an engineer whose draft changes a golden
+// sample's output promotes the new output (both audited) and can submit.
 // Screenshots: end2end/test-results/studio-*.png. Run after scripts/build.sh with `npm run e2e`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +13,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { startEhr } from '../lib/ehr.mjs';
-import { startServer, ROOT } from '../lib/server.mjs';
+import { startServer, fixturesDir, ROOT } from '../lib/server.mjs';
 import { launch, hydrated, signIn } from '../lib/browser.mjs';
 
 const SHOTS = path.join(ROOT, 'end2end', 'test-results');
@@ -80,6 +82,12 @@ before(async () => {
   await newDraft('illumina-run-to-lims', 'director', (body) => body.replace(/^description = ".*"$/m,
     'description = "Run registration, with the director\'s wording."'));
   await cli(['submit', 'illumina-run-to-lims', '2'], 'engineer');
+  // A golden sample for the qPCR mapping, then a draft whose output differs from it.
+  const plate = path.join(fixturesDir(), 'qc', 'quantstudio', 'appbio_quantstudio_example01.txt');
+  assert.match(await cli(['golden-add', 'quantstudio-to-lims', plate, '--label', 'plate-1'], 'engineer'),
+    /golden sample "plate-1" added/);
+  await newDraft('quantstudio-to-lims', 'engineer', (body) => body
+    .replace('value = "genobridge"', 'value = "genobridge-qpcr"'));
 });
 
 after(async () => {
@@ -204,5 +212,52 @@ test('the engineer submits, the director reads the diff, signs and activates; an
   assert.match(await page.locator('#audit').innerText(), /mapping\.approve/);
   await dir.context.close();
 
+  assert.deepEqual(errors, [], 'no console errors');
+});
+
+test('the director retires a superseded version; the engineer promotes a golden sample and submits', async () => {
+  const errors = [];
+
+  // --- The director: v1 of the report mapping was replaced by v2 above; retire it.
+  const dir = await newPage(errors);
+  await signIn(dir.page, server.base, 'director', server.passwords.director);
+  await dir.page.waitForURL(`${server.base}/`, { timeout: 10_000 });
+  await dir.page.goto(`${server.base}/mappings/vcf-report?v=2`);
+  await hydrated(dir.page);
+  assert.equal(await dir.page.locator('#retire').count(), 0, 'the version that runs cannot be retired');
+  await dir.page.goto(`${server.base}/mappings/vcf-report?v=1`);
+  await hydrated(dir.page);
+  await dir.page.click('#retire');
+  assert.match(await dir.page.locator('#retire-confirm').innerText(), /never be activated again/);
+  await shot(dir.page, '8-retire-confirm');
+  await dir.page.click('#retire-confirm-button');
+  await dir.page.waitForSelector('#timeline li[data-version="1"][data-state="retired"]', { timeout: 15_000 });
+  assert.equal(await dir.page.locator('#timeline li[data-version="2"]').getAttribute('data-state'), 'active');
+  assert.equal(await dir.page.locator('#activate').count(), 0, 'a retired version offers no activation');
+  assert.match(await dir.page.locator('#no-actions').innerText(), /never activated again/);
+  assert.match(await dir.page.locator('#mapping-audit tr[data-action="mapping.retire"]').innerText(), /user:director[\s\S]*v1/);
+  await shot(dir.page, '9-retired');
+  await dir.context.close();
+
+  // --- The engineer: the draft's output differs from the golden sample, so submitting is
+  // refused until the engineer promotes the new output.
+  const eng = await newPage(errors);
+  await signIn(eng.page, server.base, 'engineer', server.passwords.engineer);
+  await eng.page.waitForURL(`${server.base}/`, { timeout: 10_000 });
+  await eng.page.goto(`${server.base}/mappings/quantstudio-to-lims?v=2`);
+  await hydrated(eng.page);
+  const golden = eng.page.locator('#golden li[data-golden="plate-1"]');
+  assert.equal(await golden.getAttribute('data-pass'), 'false');
+  assert.match(await golden.innerText(), /source[\s\S]*genobridge[\s\S]*genobridge-qpcr/);
+  await shot(eng.page, '10-golden-fails');
+  await golden.locator('button.promote').click();
+  await eng.page.waitForSelector('#golden li[data-golden="plate-1"][data-pass="true"]', { timeout: 15_000 });
+  await eng.page.click('#submit');
+  await eng.page.waitForSelector('#focus[data-state="submitted"]', { timeout: 15_000 });
+  await shot(eng.page, '11-promoted-and-submitted');
+  await eng.context.close();
+
+  const log = await cli(['show', 'quantstudio-to-lims']);
+  assert.match(log, /golden sample: "plate-1"[\s\S]*expected set by engineer/);
   assert.deepEqual(errors, [], 'no console errors');
 });

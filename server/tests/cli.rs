@@ -462,6 +462,25 @@ fn golden_samples_gate_submission_and_retired_versions_stay_retired() {
             .args(db)
             .env("GENOBRIDGE_PASSWORD", format!("{user}-pw")))
     };
+    // A sample the mapping gives no output for would let every later version pass.
+    let plate = fixture("qc/quantstudio/appbio_quantstudio_minimal_missing_results.txt");
+    let (code, _, err) = as_user(
+        &[
+            "golden-add",
+            "quantstudio-to-lims",
+            plate.to_str().unwrap(),
+            "--label",
+            "plate",
+        ],
+        "eng",
+    );
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("appbio_quantstudio_minimal_missing_results.txt")
+            && err.contains("gives no output")
+            && err.contains("required identifier is missing"),
+        "{err}"
+    );
     let (code, out, err) = as_user(
         &[
             "golden-add",

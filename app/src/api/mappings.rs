@@ -217,7 +217,7 @@ mod ssr {
     use crate::error::AppError;
     use crate::model::mappings::{
         Allowed, ChangeView, GoldenDiff, GoldenView, MappingDetail, MappingEvent, MappingRow,
-        SignatureView, VersionBrief, VersionView, RECENT,
+        SignatureView, VersionBrief, VersionView, GOLDEN_DIFFS_SHOWN, RECENT,
     };
     use engine::mapping::versions::{self, State, ACTIVATORS, PROMOTERS, SIGNERS, SUBMITTERS};
     use engine::store::{MappingVersion, Role, Store, User};
@@ -467,10 +467,12 @@ mod ssr {
                 let failure = failures.iter().find(|f| f.label == g.label);
                 GoldenView {
                     pass: failure.is_none(),
+                    more: failure.map_or(0, |f| f.diffs.len().saturating_sub(GOLDEN_DIFFS_SHOWN)),
                     diffs: failure
                         .map(|f| {
                             f.diffs
                                 .iter()
+                                .take(GOLDEN_DIFFS_SHOWN)
                                 .map(|d| GoldenDiff {
                                     key: d.key.clone(),
                                     expected: d.expected.clone(),

@@ -68,9 +68,15 @@ pub struct GoldenView {
     pub promoted_at: String,
     pub pass: bool,
     /// Keyed by LOINC code and OBX-4 group, or by FHIR or JSON path.
+    /// The first [`GOLDEN_DIFFS_SHOWN`] differences; `more` counts the rest.
     pub diffs: Vec<GoldenDiff>,
+    pub more: usize,
     pub error: Option<String>,
 }
+
+/// A rule change can touch every variant of a sample: the page shows this many
+/// differences and counts the rest (`mapping test` on the CLI prints them all).
+pub const GOLDEN_DIFFS_SHOWN: usize = 25;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GoldenDiff {

@@ -347,8 +347,13 @@ fn FocusCard(
                     {sign}
                     {activate}
                     {retire}
-                    {nothing.then(|| view! {
-                        <p class="text-sm text-slate-500" id="no-actions">"No action for your role on this version."</p>
+                    {nothing.then(|| {
+                        let text = if v.state == "retired" {
+                            "Retired: kept with its signatures for the record, and never activated again."
+                        } else {
+                            "No action for your role on this version."
+                        };
+                        view! { <p class="text-sm text-slate-500" id="no-actions">{text}</p> }
                     })}
                 </div>
             </div>
@@ -839,6 +844,11 @@ fn GoldenCard(
                                             }).collect_view()}
                                         </tbody>
                                     </table>
+                                })}
+                                {(g.more > 0).then(|| view! {
+                                    <p class="mt-1 px-4 text-xs text-slate-500" data-testid="more-diffs">
+                                        {format!("…and {} more differences; `genobridge mapping test` lists them all", g.more)}
+                                    </p>
                                 })}
                             </li>
                         }).collect_view()}

@@ -402,6 +402,18 @@ pub async fn run(
                 .map_err(|e| format!("{}: cannot read: {e}", sample.display()))?;
             let run =
                 sample::run(&m, &sample, &SampleContext::default()).map_err(|e| e.to_string())?;
+            // With no output there is nothing to compare: every later version would pass.
+            if engine::mapping::golden::field_count(&run.outputs) == 0 {
+                return Err(format!(
+                    "{}: {} gives no output for this sample, so it cannot guard later versions{}",
+                    sample.display(),
+                    m.name,
+                    run.errors
+                        .first()
+                        .map(|e| format!(" ({e})"))
+                        .unwrap_or_default()
+                ));
+            }
             let store = db.get().await?;
             let user = login(store, &user).await?;
             let file_name = sample
