@@ -44,15 +44,56 @@ impl MessageKind for Fhir {
 
 /// A stable id for one resource of one report.
 pub fn stable_id(head: &ReportHead, order: &Order, what: &str) -> String {
-    let key = format!(
-        "genobridge|{}|{}|{}|{what}",
-        order.accession, head.sample_id, head.source_file
-    );
-    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, key.as_bytes()).to_string()
+    Ids::new(head, order).id(&[what])
+}
+
+/// The ids of one report's resources: UUID v5 (URL namespace) of
+/// `genobridge|ACCESSION|SAMPLE|FILE|what`. The part shared by every resource is hashed
+/// once, so a variant's ids cost only their own tail (the same ids as `Uuid::new_v5`).
+#[derive(Clone)]
+pub struct Ids(sha1::Sha1);
+
+impl Ids {
+    pub fn new(head: &ReportHead, order: &Order) -> Self {
+        use sha1::Digest;
+        let mut h = sha1::Sha1::new();
+        h.update(uuid::Uuid::NAMESPACE_URL.as_bytes());
+        for part in [
+            "genobridge|",
+            &order.accession,
+            "|",
+            &head.sample_id,
+            "|",
+            &head.source_file,
+            "|",
+        ] {
+            h.update(part.as_bytes());
+        }
+        Ids(h)
+    }
+
+    /// The id of the resource named by `parts`, concatenated.
+    pub fn id(&self, parts: &[&str]) -> String {
+        use sha1::Digest;
+        let mut h = self.0.clone();
+        for p in parts {
+            h.update(p.as_bytes());
+        }
+        let digest = h.finalize();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        uuid::Builder::from_sha1_bytes(bytes)
+            .into_uuid()
+            .hyphenated()
+            .to_string()
+    }
 }
 
 pub fn urn(id: &str) -> String {
-    format!("urn:uuid:{id}")
+    let mut s = String::with_capacity(9 + id.len());
+    s.push_str("urn:uuid:");
+    s.push_str(id);
+    s
 }
 
 pub fn loinc(c: codes::Code) -> Value {
@@ -97,8 +138,6 @@ fn identify(id: &str, mut resource: Value) -> Value {
 /// variants pass, so memory stays flat for any number of variants.
 pub struct BundleWriter<W: Write> {
     sink: Sink<W>,
-    head: ReportHead,
-    order: Order,
     env: Envelope,
     issued: String,
     patient: String,
@@ -107,13 +146,15 @@ pub struct BundleWriter<W: Write> {
     /// The GenomicStudy, when the report has regions studied.
     study: Option<String>,
     positive: bool,
+    ids: Ids,
     codes: types::LoincCache,
     category: Box<serde_json::value::RawValue>,
 }
 
 impl<W: Write> BundleWriter<W> {
     pub fn start(mut out: W, head: &ReportHead, order: &Order, env: &Envelope) -> io::Result<Self> {
-        let id = |what: &str| stable_id(head, order, what);
+        let ids = Ids::new(head, order);
+        let id = |what: &str| ids.id(&[what]);
         let (patient, specimen, request) = (id("patient"), id("specimen"), id("service-request"));
         let issued = env
             .created
@@ -175,14 +216,13 @@ impl<W: Write> BundleWriter<W> {
                 results: io::BufWriter::new(tempfile::tempfile()?),
                 count: 0,
             },
-            head: head.clone(),
-            order: order.clone(),
             env: env.clone(),
             issued,
             patient,
             specimen,
             request,
             study: study_id,
+            ids,
             codes: types::LoincCache::with(variant::observation_codes()),
             category: serde_json::value::to_raw_value(&types::lab_categories())?,
             positive: false,
@@ -196,7 +236,7 @@ impl<W: Write> BundleWriter<W> {
             "variant|{}|{}|{}|{}",
             v.chrom, v.pos, v.ref_allele, v.alt_allele
         );
-        let vid = stable_id(&self.head, &self.order, &key);
+        let vid = self.ids.id(&[&key]);
         // Borrows of the report's fixed strings, disjoint from `self.sink`.
         let cx = variant::Context {
             patient: &self.patient,
@@ -208,7 +248,7 @@ impl<W: Write> BundleWriter<W> {
         let obs = variant::variant_observation(&vid, fields, &cx);
         self.sink.entry(&vid, &obs)?;
         if !v.drug_responses.is_empty() {
-            let tid = stable_id(&self.head, &self.order, &format!("{key}|therapeutic"));
+            let tid = self.ids.id(&[&key, "|therapeutic"]);
             let review = v
                 .clinvar_review_status
                 .as_ref()
@@ -218,7 +258,7 @@ impl<W: Write> BundleWriter<W> {
         }
         if let Some(s) = fields.significance() {
             self.positive |= crate::mapping::catalogue::is_positive(s);
-            let did = stable_id(&self.head, &self.order, &format!("{key}|implication"));
+            let did = self.ids.id(&[&key, "|implication"]);
             let imp = variant::diagnostic_implication(&did, s, v, &vid, &cx);
             self.sink.entry(&did, &imp)?;
         }
@@ -226,7 +266,7 @@ impl<W: Write> BundleWriter<W> {
     }
 
     pub fn finish(mut self) -> io::Result<W> {
-        let report_id = stable_id(&self.head, &self.order, "report");
+        let report_id = self.ids.id(&["report"]);
         let mut dr = resources::diagnostic_report(
             &report_id,
             &self.patient,

@@ -118,11 +118,15 @@ where
         let read = stream_variants::<FormatError>(
             &mut reader,
             selection,
-            |v| {
-                let mapped = plan.evaluate(&VariantView::new(&v, facts, &plan.choice));
+            |mut v| {
+                let mapped = plan
+                    .evaluate(&VariantView::new(&v, facts, &plan.choice))
+                    .map(Fields::into_owned);
                 match mapped {
                     Ok(fields) => {
-                        let fields = fields.into_owned();
+                        // The writers read the mapped fields, not the raw columns: the
+                        // record's text (kilobytes of ANN) is freed here, not queued.
+                        v.raw = None;
                         batch.push((v, fields));
                         if batch.len() == BATCH {
                             send(&mut batch)?;

@@ -19,7 +19,7 @@
 //! (VCF 4.3 §1.2). Nothing is copied for a path that is never read.
 
 use super::{
-    annotation::{decode_info, CsqLayout, Info},
+    annotation::{decode_info, fields, CsqLayout, Info},
     Assembly, Variant,
 };
 use crate::mapping::{AnnPick, AnnotationSource, CsqPick, TranscriptChoice};
@@ -212,10 +212,21 @@ impl<'a> VariantView<'a> {
         })
     }
 
+    /// The first value of INFO `key`: read from the record's index when it has one,
+    /// without building the list of pairs.
+    fn info_get(&self, key: &str) -> Option<&'a str> {
+        match self.v.raw.as_deref() {
+            Some(r) if r.has_info_index() => r.info_get(key),
+            _ => self.info().get(key),
+        }
+    }
+
     fn sample(&self) -> &[(&'a str, &'a str)] {
         self.sample.get_or_init(|| match self.v.raw.as_deref() {
             Some(r) if !r.format().is_empty() => {
-                r.format().split(':').zip(r.sample().split(':')).collect()
+                let mut pairs = Vec::with_capacity(12);
+                pairs.extend(r.format().split(':').zip(r.sample().split(':')));
+                pairs
             }
             _ => Vec::new(),
         })
@@ -226,23 +237,23 @@ impl<'a> VariantView<'a> {
         let alt = self.v.alt_allele.as_str();
         match source {
             AnnotationSource::Ann => {
-                let Some(ann) = self.info().get("ANN") else {
+                let Some(ann) = self.info_get("ANN") else {
                     return Vec::new();
                 };
                 ann.split(',')
-                    .map(|e| e.split('|').collect::<Vec<_>>())
+                    .map(|e| fields(e, b'|', ANN_FIELDS.len()))
                     .filter(|f| f.len() >= 11 && f[0].eq_ignore_ascii_case(alt))
                     .collect()
             }
             AnnotationSource::Csq => {
-                let (Some(layout), Some(csq)) = (self.facts.csq, self.info().get("CSQ")) else {
+                let (Some(layout), Some(csq)) = (self.facts.csq, self.info_get("CSQ")) else {
                     return Vec::new();
                 };
                 let Some(allele) = layout.index("Allele") else {
                     return Vec::new();
                 };
                 csq.split(',')
-                    .map(|e| e.split('|').collect::<Vec<_>>())
+                    .map(|e| fields(e, b'|', layout.fields().len()))
                     .filter(|f| {
                         f.get(allele).is_some_and(|a| {
                             a.eq_ignore_ascii_case(alt)
@@ -276,13 +287,13 @@ impl<'a> VariantView<'a> {
                     let entry = match (s, self.choice.ann) {
                         (AnnotationSource::Ann, AnnPick::First) => {
                             let alt = self.v.alt_allele.as_str();
-                            self.info().get("ANN").and_then(|ann| {
+                            self.info_get("ANN").and_then(|ann| {
                                 ann.split(',').find_map(|e| {
                                     let (allele, _) = e.split_once('|')?;
                                     if !allele.eq_ignore_ascii_case(alt) {
                                         return None;
                                     }
-                                    let f: Vec<&str> = e.split('|').collect();
+                                    let f = fields(e, b'|', ANN_FIELDS.len());
                                     (f.len() >= 11).then_some(f)
                                 })
                             })
@@ -349,7 +360,7 @@ impl<'a> VariantView<'a> {
             Accessor::Id => v.raw.as_deref().and_then(|r| text(r.id())),
             Accessor::Filter => text(&v.filter),
             Accessor::Line => Some(Cow::Owned(v.line.to_string())),
-            Accessor::Info(k) | Accessor::Clinvar(k) => self.info().get(k).and_then(text),
+            Accessor::Info(k) | Accessor::Clinvar(k) => self.info_get(k).and_then(text),
             Accessor::Ann(nth, f) => self
                 .entry(AnnotationSource::Ann, *nth)
                 .and_then(|e| e.get(*f).copied())

@@ -113,6 +113,15 @@ impl RawColumns {
         )
     }
 
+    /// The first value of INFO `key`, from the index (no list is built).
+    pub fn info_get(&self, key: &str) -> Option<&str> {
+        let info = self.info();
+        self.info_index
+            .iter()
+            .find(|(k, _)| &info[k.clone()] == key)
+            .map(|(_, v)| &info[v.clone()])
+    }
+
     pub fn has_info_index(&self) -> bool {
         !self.info_index.is_empty()
     }
@@ -156,7 +165,7 @@ pub(super) fn from_record(
     use super::VcfItem::{Rejected, Variants};
     let reject = |reason: String| Rejected(Rejection::new(line, reason));
     let _ = header;
-    let cols: Vec<&str> = text.split('\t').collect();
+    let cols = annotation::fields(text, b'\t', 10);
     if cols.len() < 8 {
         return reject(format!(
             "only {} tab-separated columns; a VCF record has at least 8",
