@@ -100,7 +100,7 @@ done
 # Installed again whenever validators/requirements.txt changes: the venv keeps a copy of
 # the list it was installed from.
 if ! cmp -s validators/requirements.txt .venv/requirements.installed \
-  || ! .venv/bin/python -c "import hl7, hl7apy, pytest" >/dev/null 2>&1; then
+  || ! .venv/bin/python -c "import hl7, hl7apy, pytest, prometheus_client" >/dev/null 2>&1; then
   log "python venv with validators/requirements.txt"
   [ -x .venv/bin/python ] || python3 -m venv .venv
   .venv/bin/pip install -q -r validators/requirements.txt

@@ -5,6 +5,7 @@
 
 mod audit;
 mod fhir;
+mod flows;
 mod instruments;
 mod lims;
 mod mappings;
@@ -15,6 +16,7 @@ mod users;
 
 pub use audit::{AuditEvent, AuditVerification, NewAuditEvent};
 pub use fhir::{ClaimedFhir, FhirDeliveryRow};
+pub use flows::{FlowStats, Latency, LATENCY_BUCKETS};
 pub use instruments::{InstrumentFileRow, InstrumentFileSummary, NewInstrumentFile};
 pub use lims::{now_ms, ClaimedLims, LimsAttempt, LimsDeliveryRow, NewLimsDelivery};
 pub use mappings::{GoldenFailure, GoldenSample, MappingVersion};

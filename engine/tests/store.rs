@@ -207,3 +207,91 @@ async fn sqlite_concurrent_audit_appends_keep_one_chain() {
         AuditVerification::Intact { events: 200 }
     );
 }
+
+/// `/metrics` reads its figures here: states, queue depth and age, and the latency of
+/// delivered items, per flow, on both back ends.
+#[tokio::test]
+async fn flow_stats_count_each_flow_by_state_with_queue_age_and_latency() {
+    use engine::store::{now_ms, LimsAttempt, NewLimsDelivery, LATENCY_BUCKETS};
+    for db in TestDb::both().await {
+        let s = &db.store;
+        let new = |key: &str, kind: &str| NewLimsDelivery {
+            idempotency_key: key.into(),
+            source_kind: kind.into(),
+            run_id: "RUN-1".into(),
+            sample_id: Some("S1".into()),
+            mapping: "m".into(),
+            destination: "lims".into(),
+            document: "{}".into(),
+            mapping_sha256: "0".repeat(64),
+        };
+        let sent = s
+            .enqueue_lims(&new("a", "illumina-run-folder"))
+            .await
+            .unwrap()
+            .unwrap();
+        s.enqueue_lims(&new("b", "illumina-run-folder"))
+            .await
+            .unwrap()
+            .unwrap();
+        s.enqueue_lims(&new("c", "quantstudio"))
+            .await
+            .unwrap()
+            .unwrap();
+        let now = now_ms();
+        assert!(s
+            .claim_lims(sent, now, now + 60_000)
+            .await
+            .unwrap()
+            .is_some());
+        s.record_lims_attempt(
+            sent,
+            &LimsAttempt {
+                status: "delivered",
+                next_attempt_ms: 0,
+                last_status: Some(201),
+                last_error: None,
+                response_body: None,
+            },
+        )
+        .await
+        .unwrap();
+
+        let flows = s.flow_stats().await.unwrap();
+        let names: Vec<&str> = flows.iter().map(|f| f.flow).collect();
+        assert_eq!(
+            names,
+            [
+                "run-to-lims",
+                "qc-to-lims",
+                "vcf-to-lri",
+                "vcf-to-fhir",
+                "orders-in"
+            ],
+            "{}",
+            db.backend
+        );
+        let run = &flows[0];
+        assert_eq!(
+            run.states,
+            [("delivered".to_string(), 1), ("pending".to_string(), 1)],
+            "{}",
+            db.backend
+        );
+        assert_eq!(run.received(), 2);
+        assert_eq!(run.queue_depth, 1);
+        let age = run.oldest_queued_seconds.expect("one waits");
+        assert!((0.0..3600.0).contains(&age), "{} age {age}", db.backend);
+        let latency = run.latency.as_ref().unwrap();
+        assert_eq!(latency.count, 1, "{}", db.backend);
+        assert_eq!(latency.buckets.len(), LATENCY_BUCKETS.len());
+        assert_eq!(*latency.buckets.last().unwrap(), 1, "{}", db.backend);
+        assert!(latency.sum_seconds >= 0.0);
+        assert_eq!(flows[1].states, [("pending".to_string(), 1)]);
+        assert_eq!(flows[2].received(), 0);
+        assert_eq!(flows[2].oldest_queued_seconds, None);
+        assert_eq!(flows[2].latency.as_ref().unwrap().count, 0);
+        s.ping().await.unwrap();
+        db.cleanup().await;
+    }
+}

@@ -247,6 +247,7 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
     let shutdown = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|v| *v).await;
     };
+    let listeners = crate::web::Listeners::default();
     let engine = Engine::new(store.clone(), cfg.clone());
     let engine_task = tokio::spawn(pipeline::run_forever(engine.clone(), shutdown(rx.clone())));
     let lims_task = tokio::spawn(pipeline::lims::run_forever(
@@ -257,16 +258,26 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
         engine.clone(),
         shutdown(rx.clone()),
     ));
+    listeners.watch("engine", &engine_task);
+    // Without a destination a delivery loop ends at once, as it should.
+    if cfg.lims.is_some() {
+        listeners.watch("lims_delivery", &lims_task);
+    }
+    if cfg.fhir_destination.is_some() {
+        listeners.watch("fhir_delivery", &fhir_task);
+    }
     let orders_task = match order_listener {
         Some(listener) => {
             let address = listener.local_addr().map_err(|e| e.to_string())?;
             tracing::info!(%address, "order intake (MLLP) listening");
             println!("Order intake (MLLP) listening on {address}");
-            Some(tokio::spawn(pipeline::serve_orders(
+            let task = tokio::spawn(pipeline::serve_orders(
                 engine.clone(),
                 listener,
                 shutdown(rx.clone()),
-            )))
+            ));
+            listeners.watch("order_intake", &task);
+            Some(task)
         }
         None => None,
     };
@@ -284,9 +295,15 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
     });
     // The last line printed at start (tests wait for it): everything is bound by now.
     println!("GenoBridge listening on http://{listen}");
-    crate::web::serve(store, web_listener, cfg.site_root.clone(), shutdown(rx))
-        .await
-        .map_err(|e| format!("web server: {e}"))?;
+    crate::web::serve(
+        store,
+        web_listener,
+        cfg.site_root.clone(),
+        listeners,
+        shutdown(rx),
+    )
+    .await
+    .map_err(|e| format!("web server: {e}"))?;
     let _ = engine_task.await;
     let _ = lims_task.await;
     let _ = fhir_task.await;

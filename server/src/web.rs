@@ -1,5 +1,5 @@
-//! The web console: the Leptos app (SSR + hydration), its server functions, and two plain
-//! routes, `GET /health` and `GET /api/messages`.
+//! The web console: the Leptos app (SSR + hydration), its server functions, and plain
+//! routes: `GET /health`, `/ready`, `/metrics` and the JSON feeds under `/api/`.
 //!
 //! Layers, outermost first: security headers, the same-origin check for state-changing
 //! requests ([`origin`]), then sessions ([`session`]). Server functions additionally check the
@@ -8,6 +8,7 @@
 mod api;
 mod assets;
 mod mappings_api;
+mod metrics;
 mod origin;
 mod session;
 
@@ -23,7 +24,10 @@ use std::{future::Future, net::SocketAddr, path::PathBuf};
 pub struct WebState {
     pub leptos_options: LeptosOptions,
     pub store: Store,
+    pub listeners: metrics::Listeners,
 }
+
+pub use metrics::Listeners;
 
 /// Leptos options built in code, so the binary does not read Cargo.toml at run time.
 fn leptos_options(listen: SocketAddr, site_root: &std::path::Path) -> LeptosOptions {
@@ -40,17 +44,20 @@ pub async fn router(
     store: Store,
     listen: SocketAddr,
     site_root: PathBuf,
+    listeners: Listeners,
 ) -> std::io::Result<Router> {
     let options = leptos_options(listen, &site_root);
     let state = WebState {
         leptos_options: options.clone(),
         store: store.clone(),
+        listeners,
     };
     let routes = generate_route_list(App);
     let context_store = store.clone();
     let app = Router::new()
         .merge(api::routes())
         .merge(mappings_api::routes())
+        .merge(metrics::routes())
         .merge(assets::wasm_alias(&site_root))
         .leptos_routes_with_context(
             &state,
@@ -72,10 +79,11 @@ pub async fn serve(
     store: Store,
     listener: tokio::net::TcpListener,
     site_root: PathBuf,
+    listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let listen = listener.local_addr()?;
-    let app = router(store, listen, site_root).await?;
+    let app = router(store, listen, site_root, listeners).await?;
     tracing::info!("web console listening on http://{listen}");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

@@ -180,6 +180,31 @@ async fn dashboard_until(
     }
 }
 
+/// `text` parsed by prometheus_client (tests/peers/parse_metrics.py): every sample.
+fn parse_metrics(text: &str) -> Vec<Value> {
+    use std::io::Write;
+    let mut child = Command::new(python())
+        .arg(peer("parse_metrics.py"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "prometheus_client rejects /metrics: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// The messages the receiver wrote, oldest first.
 fn received(root: &Path) -> Vec<String> {
     let Ok(dir) = std::fs::read_dir(root.join("received")) else {
@@ -319,6 +344,87 @@ async fn an_order_from_a_python_ehr_releases_a_waiting_report_to_a_python_receiv
         ],
         "{oru}"
     );
+
+    // Ready, and the flow shows in /metrics, read by Prometheus's own Python parser.
+    let ready = http.get(format!("{}/ready", s.base)).send().await.unwrap();
+    let status = ready.status();
+    assert_eq!(
+        (status.as_u16(), ready.text().await.unwrap().as_str()),
+        (200, "ready\n")
+    );
+    let scraped = http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(scraped.status(), 200);
+    assert!(scraped.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = scraped.text().await.unwrap();
+    for phi in ["Synthetic-Testperson", "SYN-730042", "19850614", "Robin"] {
+        assert!(!text.contains(phi), "/metrics carries {phi:?}");
+    }
+    let samples = parse_metrics(&text);
+    let value = |name: &str, labels: &[(&str, &str)]| -> f64 {
+        samples
+            .iter()
+            .find(|m| m["name"] == name && labels.iter().all(|(k, v)| m["labels"][*k] == *v))
+            .and_then(|m| m["value"].as_f64())
+            .unwrap_or_else(|| panic!("no sample {name} {labels:?} in\n{text}"))
+    };
+    let lri = [("flow", "vcf-to-lri")];
+    assert_eq!(value("genobridge_flow_received_total", &lri), 1.0);
+    assert_eq!(
+        value(
+            "genobridge_flow_items",
+            &[("flow", "vcf-to-lri"), ("state", "delivered")]
+        ),
+        1.0
+    );
+    assert_eq!(value("genobridge_queue_depth", &lri), 0.0);
+    assert_eq!(
+        value("genobridge_delivery_latency_seconds_count", &lri),
+        1.0
+    );
+    assert_eq!(
+        value(
+            "genobridge_delivery_latency_seconds_bucket",
+            &[("flow", "vcf-to-lri"), ("le", "+Inf")]
+        ),
+        1.0
+    );
+    assert!(value("genobridge_delivery_latency_seconds_sum", &lri) >= 0.0);
+    // No FHIR destination is configured: the Bundle is stored, and nothing waits.
+    assert_eq!(
+        value(
+            "genobridge_flow_items",
+            &[("flow", "vcf-to-fhir"), ("state", "stored")]
+        ),
+        1.0
+    );
+    assert_eq!(
+        value("genobridge_queue_depth", &[("flow", "vcf-to-fhir")]),
+        0.0
+    );
+    assert_eq!(
+        value("genobridge_flow_received_total", &[("flow", "orders-in")]),
+        1.0
+    );
+    assert_eq!(
+        value(
+            "genobridge_build_info",
+            &[("version", env!("CARGO_PKG_VERSION"))]
+        ),
+        1.0
+    );
+
+    // Nothing the server logged names the patient.
+    let logged = std::fs::read_to_string(&log).unwrap();
+    for phi in ["Synthetic-Testperson", "SYN-730042", "19850614", "Robin"] {
+        assert!(!logged.contains(phi), "the server log carries {phi:?}");
+    }
 
     // SIGTERM stops the server cleanly, and the order port is closed after it.
     let pid = s.proc.0.id().to_string();

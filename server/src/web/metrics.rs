@@ -1,0 +1,233 @@
+//! `GET /metrics` (Prometheus text format) and `GET /ready`. The figures are read from the
+//! database's queues at each scrape (`Store::flow_stats`), so every node reports the same
+//! numbers and a restart resets nothing. Neither route changes state, and neither carries
+//! PHI: counts, ages and latencies only, so a scraper needs no session.
+
+use super::WebState;
+use axum::{
+    extract::State,
+    http::{header, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+    Router,
+};
+use engine::store::{FlowStats, LATENCY_BUCKETS};
+use prometheus::proto::{
+    Bucket, Counter, Gauge, Histogram, LabelPair, Metric, MetricFamily, MetricType,
+};
+use prometheus::{Encoder, TextEncoder};
+use std::sync::{Arc, Mutex};
+
+pub fn routes() -> Router<WebState> {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/ready", get(ready))
+}
+
+/// The long-running tasks `serve` started (the order listener, the engine and the
+/// delivery loops): `/ready` fails once any of them has stopped.
+#[derive(Clone, Default)]
+pub struct Listeners(Arc<Mutex<Vec<(&'static str, tokio::task::AbortHandle)>>>);
+
+impl Listeners {
+    pub fn watch<T>(&self, name: &'static str, task: &tokio::task::JoinHandle<T>) {
+        if let Ok(mut l) = self.0.lock() {
+            l.push((name, task.abort_handle()));
+        }
+    }
+
+    fn stopped(&self) -> Vec<&'static str> {
+        self.0
+            .lock()
+            .map(|l| {
+                l.iter()
+                    .filter(|(_, h)| h.is_finished())
+                    .map(|(n, _)| *n)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// 200 `ready` when the database answers and every task `serve` started still runs;
+/// otherwise 503 naming what is wrong.
+async fn ready(State(state): State<WebState>) -> Response {
+    let mut problems = Vec::new();
+    if let Err(e) = state.store.ping().await {
+        tracing::warn!(error = %e, "readiness: the database does not answer");
+        problems.push("database: not reachable".to_string());
+    }
+    for name in state.listeners.stopped() {
+        problems.push(format!("{name}: stopped"));
+    }
+    if problems.is_empty() {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: {}\n", problems.join("; ")),
+        )
+            .into_response()
+    }
+}
+
+async fn metrics(State(state): State<WebState>) -> Response {
+    let flows = match state.store.flow_stats().await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(error = %e, "metrics: reading the queues failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, "database: not reachable\n").into_response();
+        }
+    };
+    let encoder = TextEncoder::new();
+    let mut body = Vec::new();
+    if let Err(e) = encoder.encode(&families(&flows), &mut body) {
+        tracing::error!(error = %e, "metrics: encoding failed");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    (
+        [(header::CONTENT_TYPE, encoder.format_type().to_string())],
+        body,
+    )
+        .into_response()
+}
+
+fn label(name: &str, value: &str) -> LabelPair {
+    let mut l = LabelPair::default();
+    l.set_name(name.to_string());
+    l.set_value(value.to_string());
+    l
+}
+
+fn family(name: &str, help: &str, kind: MetricType, metrics: Vec<Metric>) -> MetricFamily {
+    let mut f = MetricFamily::default();
+    f.set_name(name.to_string());
+    f.set_help(help.to_string());
+    f.set_field_type(kind);
+    f.set_metric(metrics);
+    f
+}
+
+fn gauge(labels: Vec<LabelPair>, value: f64) -> Metric {
+    let mut g = Gauge::default();
+    g.set_value(value);
+    let mut m = Metric::default();
+    m.set_label(labels);
+    m.set_gauge(g);
+    m
+}
+
+fn counter(labels: Vec<LabelPair>, value: f64) -> Metric {
+    let mut c = Counter::default();
+    c.set_value(value);
+    let mut m = Metric::default();
+    m.set_label(labels);
+    m.set_counter(c);
+    m
+}
+
+/// The metric families of one scrape, from the flows' figures.
+fn families(flows: &[FlowStats]) -> Vec<MetricFamily> {
+    let flow = |f: &FlowStats| vec![label("flow", f.flow)];
+    let mut items = Vec::new();
+    for f in flows {
+        for (state, n) in &f.states {
+            items.push(gauge(
+                vec![label("flow", f.flow), label("state", state)],
+                *n as f64,
+            ));
+        }
+    }
+    let latency = flows
+        .iter()
+        .filter_map(|f| {
+            let l = f.latency.as_ref()?;
+            let mut h = Histogram::default();
+            h.set_sample_count(l.count);
+            h.set_sample_sum(l.sum_seconds);
+            h.set_bucket(
+                LATENCY_BUCKETS
+                    .iter()
+                    .zip(&l.buckets)
+                    .map(|(bound, n)| {
+                        let mut b = Bucket::default();
+                        b.set_upper_bound(*bound);
+                        b.set_cumulative_count(*n);
+                        b
+                    })
+                    .collect(),
+            );
+            let mut m = Metric::default();
+            m.set_label(flow(f));
+            m.set_histogram(h);
+            Some(m)
+        })
+        .collect();
+    vec![
+        family(
+            "genobridge_build_info",
+            "The running GenoBridge version.",
+            MetricType::GAUGE,
+            vec![gauge(
+                vec![label("version", env!("CARGO_PKG_VERSION"))],
+                1.0,
+            )],
+        ),
+        family(
+            "genobridge_flow_received_total",
+            "Items each flow has taken in (documents, messages or orders), whatever their state.",
+            MetricType::COUNTER,
+            flows
+                .iter()
+                .map(|f| counter(flow(f), f.received() as f64))
+                .collect(),
+        ),
+        family(
+            "genobridge_flow_items",
+            "Items of each flow by their current state (pending, delivered, dead_letter, stored).",
+            MetricType::GAUGE,
+            items,
+        ),
+        family(
+            "genobridge_queue_depth",
+            "Items waiting to be sent.",
+            MetricType::GAUGE,
+            flows
+                .iter()
+                .map(|f| gauge(flow(f), f.queue_depth as f64))
+                .collect(),
+        ),
+        family(
+            "genobridge_queue_oldest_age_seconds",
+            "Age of the oldest item waiting to be sent (0 when none waits).",
+            MetricType::GAUGE,
+            flows
+                .iter()
+                .map(|f| gauge(flow(f), f.oldest_queued_seconds.unwrap_or(0.0)))
+                .collect(),
+        ),
+        family(
+            "genobridge_delivery_latency_seconds",
+            "From an item being stored to its ACK or 2xx answer, for delivered items.",
+            MetricType::HISTOGRAM,
+            latency,
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_stopped_task_is_named_and_a_running_one_is_not() {
+        let l = Listeners::default();
+        let done = tokio::spawn(async {});
+        let running = tokio::spawn(std::future::pending::<()>());
+        l.watch("order_intake", &done);
+        l.watch("engine", &running);
+        done.await.unwrap();
+        assert_eq!(l.stopped(), ["order_intake"]);
+        running.abort();
+    }
+}
