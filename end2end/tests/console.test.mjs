@@ -102,6 +102,12 @@ test('engineer signs in, sees the run and the delivered LRI report, filters, sig
   // The unordered result waits on the dashboard with its reason, and nothing was sent for it.
   assert.match(await page.locator('#waiting').innerText(), /No order yet for accession ACC-2026-0999/);
   assert.ok(ehr.received.every((m) => !m.includes('ACC-2026-0999')), 'nothing sent without an order');
+  // The headline number agrees with the list it summarizes.
+  assert.equal(Number(await page.locator('#stats [data-stat="Awaiting order"] dd').innerText()),
+    await page.locator('#waiting li').count());
+  // No FHIR destination here: the Bundle is stored, not shown as on its way.
+  assert.ok(await page.locator('#messages tr[data-kind="fhir"][data-status="stored"]').count() > 0,
+    'the FHIR Bundle is stored, not sent');
   assert.ok(ehr.received.some((m) => mshField(m, 9)?.startsWith('ORU^R01')), 'the EHR received an ORU^R01');
 
   // The filter works only once hydrated.

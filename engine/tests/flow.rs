@@ -167,6 +167,33 @@ async fn vcf_becomes_an_lri_message_delivered_over_mllp() {
     }
 }
 
+/// Nothing would ever send a message without a destination: it is stored, not queued.
+#[tokio::test]
+async fn without_an_mllp_destination_the_oru_is_stored_not_queued() {
+    let db = TestDb::sqlite().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cfg = config(tmp.path(), 1);
+    cfg.lri_destination = None;
+    db.store.insert_order(&order()).await.unwrap();
+    let engine = Engine::new(db.store.clone(), cfg);
+    let vcf = nb6tk328_for(tmp.path(), "ACC-9");
+    let VcfOutcome::Reported { messages, .. } = process_vcf(&engine, &vcf).await else {
+        panic!("not reported")
+    };
+    for id in messages {
+        let m = db.store.message(id).await.unwrap().unwrap();
+        assert_eq!(
+            (m.status.as_str(), m.destination.as_str(), m.attempts),
+            ("stored", "none", 0),
+            "{}",
+            m.kind
+        );
+    }
+    let flows = db.store.flow_stats().await.unwrap();
+    assert!(flows.iter().all(|f| f.queue_depth == 0), "{flows:?}");
+    db.cleanup().await;
+}
+
 #[tokio::test]
 async fn an_ae_ack_marks_the_message_failed_with_the_reason() {
     let db = TestDb::sqlite().await;

@@ -19,13 +19,18 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() {
     let args = cli::Cli::parse();
     // Logs go to stderr, so `parse` and `convert` output stays clean JSON/HL7 on stdout.
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // GENOBRIDGE_LOG_FORMAT=json gives one JSON object per line (for a log collector),
+    // with the event's fields (flow, message_id, …) and its spans.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("GENOBRIDGE_LOG_FORMAT").as_deref() == Ok("json") {
+        logs.json().with_current_span(true).init();
+    } else {
+        logs.init();
+    }
     let code = match cli::run(args).await {
         Ok(code) => code,
         Err(e) => {

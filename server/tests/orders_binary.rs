@@ -80,6 +80,7 @@ hgnc_table = "{hgnc}"
         .args(["serve", "--config"])
         .arg(&path)
         .env("RUST_LOG", "info,sqlx=warn")
+        .env("GENOBRIDGE_LOG_FORMAT", "json")
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(root.join("serve.log")).unwrap())
         .spawn()
@@ -420,8 +421,20 @@ async fn an_order_from_a_python_ehr_releases_a_waiting_report_to_a_python_receiv
         1.0
     );
 
-    // Nothing the server logged names the patient.
+    // The log is one JSON object per line; the delivery names its flow and message, and
+    // nothing the server logged names the patient.
     let logged = std::fs::read_to_string(&log).unwrap();
+    let events: Vec<Value> = logged
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        events.iter().any(|e| e["fields"]["flow"] == "vcf-to-lri"
+            && e["fields"]["message_id"].is_number()
+            && e["fields"]["status"] == "delivered"),
+        "no delivery event in\n{logged}"
+    );
     for phi in ["Synthetic-Testperson", "SYN-730042", "19850614", "Robin"] {
         assert!(!logged.contains(phi), "the server log carries {phi:?}");
     }

@@ -13,7 +13,8 @@ pub enum Filter {
     Delivered,
     Failed,
     InProgress,
-    NeedsOrder,
+    /// Built and kept, with no destination configured to send it to.
+    Stored,
 }
 
 impl Filter {
@@ -22,7 +23,7 @@ impl Filter {
         Filter::Delivered,
         Filter::Failed,
         Filter::InProgress,
-        Filter::NeedsOrder,
+        Filter::Stored,
     ];
 
     fn key(self) -> &'static str {
@@ -31,7 +32,7 @@ impl Filter {
             Filter::Delivered => "delivered",
             Filter::Failed => "failed",
             Filter::InProgress => "pending",
-            Filter::NeedsOrder => "needs_order",
+            Filter::Stored => "stored",
         }
     }
 
@@ -41,7 +42,7 @@ impl Filter {
             Filter::Delivered => "Delivered",
             Filter::Failed => "Failed",
             Filter::InProgress => "Pending",
-            Filter::NeedsOrder => "Needs order",
+            Filter::Stored => "Stored, not sent",
         }
     }
 
@@ -138,7 +139,7 @@ pub fn StatusBadge(status: String) -> impl IntoView {
         "pending" | "retrying" => "bg-amber-50 text-amber-800 ring-amber-600/20",
         _ => "bg-slate-100 text-slate-600 ring-slate-500/20",
     };
-    // `stored`: a FHIR Bundle kept with no destination configured; it is not on its way.
+    // `stored`: a message kept with no destination configured; it is not on its way.
     let label = match status.as_str() {
         "stored" => "stored, not sent".to_string(),
         s => s.replace('_', " "),

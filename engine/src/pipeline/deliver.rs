@@ -49,7 +49,13 @@ pub async fn deliver_message(
         let _ = store
             .record_attempt(id, status, code.as_deref(), error.as_deref())
             .await;
-        tracing::info!(message_id = id, attempt, status, "delivery attempt");
+        tracing::info!(
+            flow = "vcf-to-lri",
+            message_id = id,
+            attempt,
+            status,
+            "delivery attempt"
+        );
         if status != "retrying" {
             return if status == "delivered" {
                 "delivered"

@@ -117,6 +117,7 @@ async fn attempt(engine: &Engine, dest: &FhirDestination, client: &RestClient, c
         tracing::error!(message_id = c.id, error = %e, "recording a FHIR attempt failed");
     }
     tracing::info!(
+        flow = "vcf-to-fhir",
         message_id = c.id,
         attempt = n,
         status = step.status,

@@ -302,6 +302,7 @@ async fn attempt(engine: &Engine, lims: &LimsConfig, client: &LimsClient, c: Cla
         tracing::error!(delivery_id = c.id, error = %e, "recording a LIMS attempt failed");
     }
     tracing::info!(
+        flow = "to-lims",
         delivery_id = c.id,
         attempt = n,
         status,

@@ -133,7 +133,7 @@ pub async fn process_qc_file(engine: &Engine, registry: &Registry, path: &Path) 
                     };
                 }
             };
-            tracing::info!(file = %shown, connector = %connector, warnings = p.warnings.len(), "QC file recorded");
+            tracing::info!(flow = "qc-to-lims", file = %shown, connector = %connector, warnings = p.warnings.len(), "QC file recorded");
             let detail = json!({
                 "instrument_file_id": id, "connector": connector, "sha256": sha,
                 "records": count(&p.tree), "warnings": p.warnings,

@@ -103,7 +103,7 @@ async fn record(engine: &Engine, dir: &Path) {
     match read_run(dir, &engine.config.watch.completion) {
         Ok((run, parsed)) => match store.insert_run(&run, &folder).await {
             Ok(Some(_)) => {
-                tracing::info!(run_id = %run.run_id, samples = run.samples.len(), "run recorded");
+                tracing::info!(flow = "run-to-lims", run_id = %run.run_id, samples = run.samples.len(), "run recorded");
                 let detail = json!({ "flowcell": run.flowcell, "instrument": run.instrument, "platform": run.platform, "samples": run.samples.len(), "warnings": parsed.warnings });
                 let _ = store
                     .append_audit(NewAuditEvent::system(

@@ -106,6 +106,7 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
         }
     };
     tracing::info!(
+        flow = "vcf-report",
         report_id,
         variants = report.variants.len(),
         rejected = report.tally.rejected_total,
@@ -228,8 +229,8 @@ async fn build_and_send(
         let control_id = format!("GB{report_id:08}{}", if kind == "lri" { "L" } else { "F" });
         let env = Envelope::new(&control_id);
         let body = builder.build(report, order, &env, &plan);
-        // A FHIR Bundle is queued for the FHIR destination, or only stored when there is
-        // none; an LRI message waits as `pending` without an MLLP destination.
+        // A message is queued for its destination, or only stored when none is configured:
+        // nothing would ever send it, so it is not shown as on its way.
         let (destination, status, idempotency_key) = match (
             kind,
             &engine.config.lri_destination,
@@ -241,8 +242,7 @@ async fn build_and_send(
                 "pending",
                 Some(crate::delivery::fhir::idempotency_key(&d.name, &control_id)),
             ),
-            ("fhir", _, None) => ("none".to_string(), "stored", None),
-            _ => ("none".to_string(), "pending", None),
+            _ => ("none".to_string(), "stored", None),
         };
         let msg = NewMessage {
             report_pk: report_id,
