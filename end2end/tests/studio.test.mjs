@@ -73,6 +73,9 @@ before(async () => {
   ehr = await startEhr();
   server = await startServer({ ehrPort: ehr.port });
   browser = await launch();
+  // One real input for the impact replay: a report from the demo order's VCF.
+  await server.drop(path.join(fixturesDir(), 'vcf', 'NB6TK328_filtered.vcf'), server.dirs.vcf,
+    'ACC-2026-0001_NB6TK328.vcf');
   // The engineer's change: the gene from VEP's symbol before SnpEff's, and a clearer note.
   const out = await newDraft('vcf-report', 'engineer', (body) => body
     .replace('text = ["ann[].gene_name", "csq[].SYMBOL"]', 'text = ["csq[].SYMBOL", "ann[].gene_name"]')
@@ -144,6 +147,20 @@ test('the engineer submits, the director reads the diff, signs and activates; an
   const added = diff.locator('tr[data-kind="added"]');
   assert.match(await added.innerText(), /conflicting_classifications/);
   await shot(page, '3-director-diff');
+
+  // --- Impact replay: v2 beside the active v1 on the inputs the engine processed.
+  const summary = page.locator('[data-testid="replay-summary"]');
+  const until = Date.now() + 45_000;
+  for (;;) {
+    await page.click('#replay-run');
+    await summary.waitFor({ timeout: 30_000 });
+    const text = await summary.innerText();
+    if (/of [1-9]\d* inputs would change/.test(text)) break;
+    assert.ok(Date.now() < until, `the replay never saw the processed VCF: ${text}`);
+    await page.waitForTimeout(1_000);
+  }
+  assert.match(await summary.innerText(), /\d+ of \d+ inputs would change · \d+ unchanged · 0 could not be replayed/);
+  await shot(page, '3b-impact-replay');
 
   // --- Approve: the dialog shows the exact hash; the session's first signature asks for
   // the user name and the password.

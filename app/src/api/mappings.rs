@@ -3,7 +3,7 @@
 //! which apply `engine::mapping::versions` and write the audit event with the change.
 
 use crate::error::AppError;
-use crate::model::mappings::{ChangeView, MappingDetail, MappingRow};
+use crate::model::mappings::{ChangeView, MappingDetail, MappingRow, ReplayView};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -66,6 +66,39 @@ pub async fn get_mapping_diff(
         .into_iter()
         .map(ssr::change)
         .collect())
+}
+
+/// Impact replay: version `version` of `name` and the active version run on the newest
+/// `limit` inputs the engine processed (50 when 0). Nothing is stored or sent; read-only,
+/// so no CSRF token. Engineers, directors and admins.
+#[server(endpoint = "mapping_replay")]
+pub async fn replay_mapping_version(
+    name: String,
+    version: i64,
+    #[server(default)] limit: usize,
+) -> Result<ReplayView, AppError> {
+    let (_user, _session, store) = auth::require_role(ssr::REPLAYERS).await?;
+    let candidate = store
+        .mapping_version_or_current(&name, Some(version))
+        .await
+        .and_then(|m| m.mapping())
+        .map_err(auth::store_error)?;
+    let active = store
+        .active_mapping(&name)
+        .await
+        .map_err(auth::internal)?
+        .ok_or_else(|| AppError::Invalid(format!("{name} has no active version to compare with")))?
+        .mapping()
+        .map_err(auth::store_error)?;
+    let limit = match limit {
+        0 => engine::mapping::replay::DEFAULT_INPUTS,
+        n => n.min(500),
+    };
+    let cx = std::sync::Arc::new(engine::mapping::sample::SampleContext::default());
+    let replayed = engine::mapping::replay::replay(&store, &candidate, &active, limit, cx)
+        .await
+        .map_err(|e| AppError::Invalid(format!("replay: {e}")))?;
+    Ok(ssr::replay_view(replayed))
 }
 
 /// Submits a draft for approval (engineers and admins).
@@ -217,9 +250,51 @@ mod ssr {
     use crate::error::AppError;
     use crate::model::mappings::{
         Allowed, ChangeView, GoldenDiff, GoldenView, MappingDetail, MappingEvent, MappingRow,
-        SignatureView, VersionBrief, VersionView, GOLDEN_DIFFS_SHOWN, RECENT,
+        ReplayInput, ReplayView, SignatureView, VersionBrief, VersionView, GOLDEN_DIFFS_SHOWN,
+        RECENT,
     };
     use engine::mapping::versions::{self, State, ACTIVATORS, PROMOTERS, SIGNERS, SUBMITTERS};
+
+    /// Who may run an impact replay (the same roles as `GET …/replay`).
+    pub const REPLAYERS: &[Role] = &[Role::Admin, Role::Engineer, Role::Director];
+
+    pub fn replay_view(replayed: Vec<engine::mapping::replay::Replayed>) -> ReplayView {
+        let (mut changed, mut unchanged, mut failed) = (0, 0, 0);
+        let mut inputs = Vec::new();
+        for r in replayed {
+            match (&r.error, r.changes.is_empty()) {
+                (Some(_), _) => failed += 1,
+                (None, true) => unchanged += 1,
+                (None, false) => changed += 1,
+            }
+            // A VCF's folder says nothing the reader needs: show the file name only.
+            let input = std::path::Path::new(&r.input)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or(r.input.clone());
+            inputs.push(ReplayInput {
+                input,
+                more: r.changes.len().saturating_sub(GOLDEN_DIFFS_SHOWN),
+                changes: r
+                    .changes
+                    .iter()
+                    .take(GOLDEN_DIFFS_SHOWN)
+                    .map(|d| GoldenDiff {
+                        key: d.key.clone(),
+                        expected: d.expected.clone(),
+                        actual: d.actual.clone(),
+                    })
+                    .collect(),
+                error: r.error,
+            });
+        }
+        ReplayView {
+            inputs,
+            changed,
+            unchanged,
+            failed,
+        }
+    }
     use engine::store::{MappingVersion, Role, Store, User};
 
     pub fn change(c: engine::mapping::Change) -> ChangeView {
@@ -446,6 +521,7 @@ mod ssr {
             focus: focus_v.version,
             golden,
             can_promote: PROMOTERS.contains(&user.role),
+            can_replay: REPLAYERS.contains(&user.role),
             audit,
             signed_in_session,
         })

@@ -113,6 +113,8 @@ pub struct MappingDetail {
     pub golden: Vec<GoldenView>,
     /// The user may make the focused version's output a golden sample's expected output.
     pub can_promote: bool,
+    /// The user may run an impact replay (engineers, directors, admins).
+    pub can_replay: bool,
     pub audit: Option<Vec<MappingEvent>>,
     /// 21 CFR 11.200: true once this session has signed, so the next signing asks for the
     /// password only.
@@ -130,4 +132,24 @@ pub struct MappingEvent {
     /// For signatures: "printed name — meaning".
     pub note: Option<String>,
     pub short_hash: String,
+}
+
+/// An impact replay: a version run beside the active one on the newest inputs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplayView {
+    pub inputs: Vec<ReplayInput>,
+    /// Inputs whose outputs would change, stay the same, or could not be replayed.
+    pub changed: usize,
+    pub unchanged: usize,
+    pub failed: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplayInput {
+    /// The run id, or the input file's name (never its folder).
+    pub input: String,
+    /// The first [`GOLDEN_DIFFS_SHOWN`] changes; `more` counts the rest.
+    pub changes: Vec<GoldenDiff>,
+    pub more: usize,
+    pub error: Option<String>,
 }

@@ -5,12 +5,13 @@
 //! The server decides what is allowed (`engine::mapping::versions`) and says why not.
 
 use crate::api::mappings::{
-    get_mapping, get_mapping_diff, ActivateMappingVersion, PromoteGoldenSample,
-    RetireMappingVersion, SignMappingVersion, SubmitMappingVersion,
+    get_mapping, get_mapping_diff, replay_mapping_version, ActivateMappingVersion,
+    PromoteGoldenSample, RetireMappingVersion, SignMappingVersion, SubmitMappingVersion,
 };
 use crate::components::{short_time, Card, Empty, SignedIn, Th, VersionBadge};
 use crate::model::mappings::{
-    ChangeView, GoldenView, MappingDetail, MappingEvent, SignatureView, VersionView,
+    ChangeView, GoldenView, MappingDetail, MappingEvent, ReplayInput, ReplayView, SignatureView,
+    VersionView,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -137,6 +138,7 @@ fn Detail(
         focus,
         golden,
         can_promote,
+        can_replay,
         audit,
         signed_in_session,
     } = d;
@@ -190,6 +192,9 @@ fn Detail(
                     first=!signed_in_session
                 />
                 <DiffCard name=name.clone() numbers from=diff_from to=focus />
+                {(can_replay && active.is_some_and(|a| a != focus)).then(|| view! {
+                    <ReplayCard name=name.clone() version=focus active=active.unwrap_or_default() />
+                })}
                 <GoldenCard
                     name=name.clone()
                     golden
@@ -775,6 +780,96 @@ fn DiffTable(changes: Vec<ChangeView>, from: i64, to: i64) -> impl IntoView {
                 </tbody>
             </table>
         </div>
+    }
+}
+
+/// Impact replay, on request: this version and the active one run on the newest inputs
+/// the engine processed, and what would change for each. Nothing is stored or sent.
+#[component]
+fn ReplayCard(name: String, version: i64, active: i64) -> impl IntoView {
+    let replay = Action::new(move |_: &()| replay_mapping_version(name.clone(), version, 0));
+    let subtitle = format!(
+        "v{version} and v{active} (active) run on the newest 50 inputs the engine processed; nothing is stored or sent"
+    );
+    view! {
+        <section id="replay" class="overflow-hidden rounded-xl bg-white shadow-sm ring-1 ring-slate-200">
+            <div class="flex flex-wrap items-center justify-between gap-3 border-b border-slate-100 px-6 py-4">
+                <div>
+                    <h2 class="text-base font-semibold">"Impact on recent inputs"</h2>
+                    <p class="text-sm text-slate-500">{subtitle}</p>
+                </div>
+                <button
+                    type="button"
+                    id="replay-run"
+                    class="rounded-md bg-white px-3 py-2 text-sm font-semibold text-slate-800 shadow-sm ring-1 ring-inset ring-slate-300 hover:bg-slate-50 focus:outline-none focus:ring-2 focus:ring-sky-500 disabled:text-slate-400"
+                    disabled=move || replay.pending().get()
+                    on:click=move |_| { replay.dispatch(()); }
+                >
+                    {move || if replay.pending().get() { "Replaying…" } else { "Replay" }}
+                </button>
+            </div>
+            {move || match replay.value().get() {
+                None => view! { <Empty text="Not run yet: replay to see which recent outputs this version would change." /> }.into_any(),
+                Some(Err(e)) => view! { <p role="alert" class="m-6 rounded-md bg-red-50 px-4 py-3 text-sm text-red-700">{e.to_string()}</p> }.into_any(),
+                Some(Ok(r)) => view! { <ReplayResult r /> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn ReplayResult(r: ReplayView) -> impl IntoView {
+    let summary = if r.inputs.is_empty() {
+        "The engine has processed no input of this kind yet.".to_string()
+    } else {
+        format!(
+            "{} of {} inputs would change · {} unchanged · {} could not be replayed",
+            r.changed,
+            r.inputs.len(),
+            r.unchanged,
+            r.failed
+        )
+    };
+    let shown: Vec<ReplayInput> = r
+        .inputs
+        .into_iter()
+        .filter(|i| i.error.is_some() || !i.changes.is_empty())
+        .collect();
+    view! {
+        <p class="px-6 py-4 text-sm font-medium" data-testid="replay-summary">{summary}</p>
+        <ul class="divide-y divide-slate-100">
+            {shown.into_iter().map(|i| view! {
+                <li class="px-6 py-3" data-input=i.input.clone()>
+                    <details>
+                        <summary class="cursor-pointer text-sm">
+                            <span class="font-mono">{i.input.clone()}</span>
+                            {match &i.error {
+                                Some(_) => view! { <span class="ml-2 rounded-md bg-amber-50 px-2 py-0.5 text-xs font-semibold text-amber-900 ring-1 ring-amber-600/30">"not replayed"</span> }.into_any(),
+                                None => view! { <span class="ml-2 text-xs text-slate-500">{format!("{} changes", i.changes.len() + i.more)}</span> }.into_any(),
+                            }}
+                        </summary>
+                        {i.error.clone().map(|e| view! { <p class="mt-1 text-sm text-amber-900">{e}</p> })}
+                        {(!i.changes.is_empty()).then(|| view! {
+                            <table class="mt-2 min-w-full text-xs">
+                                <thead><tr><Th>"Where"</Th><Th>"Active version"</Th><Th>"This version"</Th></tr></thead>
+                                <tbody class="divide-y divide-slate-100">
+                                    {i.changes.into_iter().map(|d| view! {
+                                        <tr class="align-top">
+                                            <td class="px-4 py-1 font-mono">{d.key}</td>
+                                            <td class="px-4 py-1"><code class="rounded bg-red-50 px-1 text-red-900">{d.expected.unwrap_or_else(|| "(none)".into())}</code></td>
+                                            <td class="px-4 py-1"><code class="rounded bg-emerald-50 px-1 text-emerald-900">{d.actual.unwrap_or_else(|| "(none)".into())}</code></td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        })}
+                        {(i.more > 0).then(|| view! {
+                            <p class="mt-1 px-4 text-xs text-slate-500">{format!("…and {} more", i.more)}</p>
+                        })}
+                    </details>
+                </li>
+            }).collect_view()}
+        </ul>
     }
 }
 
