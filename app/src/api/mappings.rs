@@ -258,6 +258,20 @@ mod ssr {
     /// Who may run an impact replay (the same roles as `GET …/replay`).
     pub const REPLAYERS: &[Role] = &[Role::Admin, Role::Engineer, Role::Director];
 
+    /// The differences a page shows (the first [`GOLDEN_DIFFS_SHOWN`]), and how many more.
+    fn shown(diffs: &[engine::mapping::golden::OutputDiff]) -> (Vec<GoldenDiff>, usize) {
+        let rows = diffs
+            .iter()
+            .take(GOLDEN_DIFFS_SHOWN)
+            .map(|d| GoldenDiff {
+                key: d.key.clone(),
+                expected: d.expected.clone(),
+                actual: d.actual.clone(),
+            })
+            .collect();
+        (rows, diffs.len().saturating_sub(GOLDEN_DIFFS_SHOWN))
+    }
+
     pub fn replay_view(replayed: Vec<engine::mapping::replay::Replayed>) -> ReplayView {
         let (mut changed, mut unchanged, mut failed) = (0, 0, 0);
         let mut inputs = Vec::new();
@@ -272,19 +286,11 @@ mod ssr {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or(r.input.clone());
+            let (changes, more) = shown(&r.changes);
             inputs.push(ReplayInput {
                 input,
-                more: r.changes.len().saturating_sub(GOLDEN_DIFFS_SHOWN),
-                changes: r
-                    .changes
-                    .iter()
-                    .take(GOLDEN_DIFFS_SHOWN)
-                    .map(|d| GoldenDiff {
-                        key: d.key.clone(),
-                        expected: d.expected.clone(),
-                        actual: d.actual.clone(),
-                    })
-                    .collect(),
+                changes,
+                more,
                 error: r.error,
             });
         }
@@ -541,22 +547,11 @@ mod ssr {
             .into_iter()
             .map(|g| {
                 let failure = failures.iter().find(|f| f.label == g.label);
+                let (diffs, more) = shown(failure.map_or(&[][..], |f| &f.diffs));
                 GoldenView {
                     pass: failure.is_none(),
-                    more: failure.map_or(0, |f| f.diffs.len().saturating_sub(GOLDEN_DIFFS_SHOWN)),
-                    diffs: failure
-                        .map(|f| {
-                            f.diffs
-                                .iter()
-                                .take(GOLDEN_DIFFS_SHOWN)
-                                .map(|d| GoldenDiff {
-                                    key: d.key.clone(),
-                                    expected: d.expected.clone(),
-                                    actual: d.actual.clone(),
-                                })
-                                .collect()
-                        })
-                        .unwrap_or_default(),
+                    diffs,
+                    more,
                     error: failure.and_then(|f| f.error.clone()),
                     label: g.label,
                     promoted_by: g.promoted_by,

@@ -10,8 +10,8 @@ use crate::api::mappings::{
 };
 use crate::components::{short_time, Card, Empty, SignedIn, Th, VersionBadge};
 use crate::model::mappings::{
-    ChangeView, GoldenView, MappingDetail, MappingEvent, ReplayInput, ReplayView, SignatureView,
-    VersionView,
+    ChangeView, GoldenDiff, GoldenView, MappingDetail, MappingEvent, ReplayInput, ReplayView,
+    SignatureView, VersionView,
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -849,23 +849,7 @@ fn ReplayResult(r: ReplayView) -> impl IntoView {
                             }}
                         </summary>
                         {i.error.clone().map(|e| view! { <p class="mt-1 text-sm text-amber-900">{e}</p> })}
-                        {(!i.changes.is_empty()).then(|| view! {
-                            <table class="mt-2 min-w-full text-xs">
-                                <thead><tr><Th>"Where"</Th><Th>"Active version"</Th><Th>"This version"</Th></tr></thead>
-                                <tbody class="divide-y divide-slate-100">
-                                    {i.changes.into_iter().map(|d| view! {
-                                        <tr class="align-top">
-                                            <td class="px-4 py-1 font-mono">{d.key}</td>
-                                            <td class="px-4 py-1"><code class="rounded bg-red-50 px-1 text-red-900">{d.expected.unwrap_or_else(|| "(none)".into())}</code></td>
-                                            <td class="px-4 py-1"><code class="rounded bg-emerald-50 px-1 text-emerald-900">{d.actual.unwrap_or_else(|| "(none)".into())}</code></td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        })}
-                        {(i.more > 0).then(|| view! {
-                            <p class="mt-1 px-4 text-xs text-slate-500">{format!("…and {} more", i.more)}</p>
-                        })}
+                        <OutputDiffs diffs=i.changes more=i.more old="Active version" />
                     </details>
                 </li>
             }).collect_view()}
@@ -926,31 +910,40 @@ fn GoldenCard(
                                         >{format!("Expect v{focus}'s output from now on")}</button>
                                     }
                                 })}
-                                {(!g.diffs.is_empty()).then(|| view! {
-                                    <table class="mt-2 min-w-full text-xs">
-                                        <thead><tr><Th>"Where"</Th><Th>"Expected"</Th><Th>"This version"</Th></tr></thead>
-                                        <tbody class="divide-y divide-slate-100">
-                                            {g.diffs.into_iter().map(|d| view! {
-                                                <tr class="align-top">
-                                                    <td class="px-4 py-1 font-mono">{d.key}</td>
-                                                    <td class="px-4 py-1"><code class="rounded bg-red-50 px-1 text-red-900">{d.expected.unwrap_or_else(|| "(none)".into())}</code></td>
-                                                    <td class="px-4 py-1"><code class="rounded bg-emerald-50 px-1 text-emerald-900">{d.actual.unwrap_or_else(|| "(none)".into())}</code></td>
-                                                </tr>
-                                            }).collect_view()}
-                                        </tbody>
-                                    </table>
-                                })}
-                                {(g.more > 0).then(|| view! {
-                                    <p class="mt-1 px-4 text-xs text-slate-500" data-testid="more-diffs">
-                                        {format!("…and {} more differences; `genobridge mapping test` lists them all", g.more)}
-                                    </p>
-                                })}
+                                <OutputDiffs diffs=g.diffs more=g.more old="Expected" />
                             </li>
                         }).collect_view()}
                     </ul>
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// Output differences keyed by meaning: where, the old value, this version's value; with a
+/// count of those not shown.
+#[component]
+fn OutputDiffs(diffs: Vec<GoldenDiff>, more: usize, old: &'static str) -> impl IntoView {
+    view! {
+        {(!diffs.is_empty()).then(|| view! {
+            <table class="mt-2 min-w-full text-xs">
+                <thead><tr><Th>"Where"</Th><Th>{old}</Th><Th>"This version"</Th></tr></thead>
+                <tbody class="divide-y divide-slate-100">
+                    {diffs.into_iter().map(|d| view! {
+                        <tr class="align-top">
+                            <td class="px-4 py-1 font-mono">{d.key}</td>
+                            <td class="px-4 py-1"><code class="rounded bg-red-50 px-1 text-red-900">{d.expected.unwrap_or_else(|| "(none)".into())}</code></td>
+                            <td class="px-4 py-1"><code class="rounded bg-emerald-50 px-1 text-emerald-900">{d.actual.unwrap_or_else(|| "(none)".into())}</code></td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        })}
+        {(more > 0).then(|| view! {
+            <p class="mt-1 px-4 text-xs text-slate-500" data-testid="more-diffs">
+                {format!("…and {more} more differences; `genobridge mapping test` lists them all")}
+            </p>
+        })}
     }
 }
 
