@@ -266,6 +266,12 @@ test('the director retires a superseded version; the engineer promotes a golden 
   const golden = eng.page.locator('#golden li[data-golden="plate-1"]');
   assert.equal(await golden.getAttribute('data-pass'), 'false');
   assert.match(await golden.innerText(), /source[\s\S]*genobridge[\s\S]*genobridge-qpcr/);
+  // Coverage: the plate's fields no rule reads are counted and listed (the export's
+  // experiment settings, for one).
+  const unread = golden.locator('[data-testid="unread"]');
+  assert.ok(Number(await unread.getAttribute('data-count')) > 0);
+  await unread.locator('summary').click();
+  assert.match(await unread.innerText(), /source fields of this sample are read by no rule[\s\S]*experiment\./);
   await shot(eng.page, '10-golden-fails');
   await golden.locator('button.promote').click();
   await eng.page.waitForSelector('#golden li[data-golden="plate-1"][data-pass="true"]', { timeout: 15_000 });

@@ -542,17 +542,19 @@ mod ssr {
             return Ok(Vec::new());
         }
         let m = v.mapping().map_err(auth::store_error)?;
-        let failures = store.check_golden(&m).await.map_err(auth::internal)?;
+        let results = store.golden_results(&m).await.map_err(auth::internal)?;
         Ok(samples
             .into_iter()
             .map(|g| {
-                let failure = failures.iter().find(|f| f.label == g.label);
-                let (diffs, more) = shown(failure.map_or(&[][..], |f| &f.diffs));
+                let result = results.iter().find(|(f, _)| f.label == g.label);
+                let (diffs, more) = shown(result.map_or(&[][..], |(f, _)| &f.diffs));
+                let error = result.and_then(|(f, _)| f.error.clone());
                 GoldenView {
-                    pass: failure.is_none(),
+                    pass: more == 0 && diffs.is_empty() && error.is_none(),
                     diffs,
                     more,
-                    error: failure.and_then(|f| f.error.clone()),
+                    error,
+                    unread: result.map(|(_, u)| u.clone()).unwrap_or_default(),
                     label: g.label,
                     promoted_by: g.promoted_by,
                     promoted_at: g.promoted_at,

@@ -72,6 +72,9 @@ pub struct GoldenView {
     pub diffs: Vec<GoldenDiff>,
     pub more: usize,
     pub error: Option<String>,
+    /// The sample's source fields that no rule of this version reads: an INFO key or an
+    /// annotation field left out is visible, never dropped in silence.
+    pub unread: Vec<String>,
 }
 
 /// A rule change can touch every variant of a sample: the page shows this many

@@ -911,12 +911,32 @@ fn GoldenCard(
                                     }
                                 })}
                                 <OutputDiffs diffs=g.diffs more=g.more old="Expected" />
+                                <Unread fields=g.unread />
                             </li>
                         }).collect_view()}
                     </ul>
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// Coverage: the sample's source fields no rule reads, folded away but always counted.
+#[component]
+fn Unread(fields: Vec<String>) -> impl IntoView {
+    let count = fields.len().to_string();
+    let summary = match fields.len() {
+        0 => "Every source field of this sample is read by a rule".to_string(),
+        1 => "1 source field of this sample is read by no rule".to_string(),
+        n => format!("{n} source fields of this sample are read by no rule"),
+    };
+    view! {
+        <details class="mt-2 text-xs" data-testid="unread" data-count=count>
+            <summary class="cursor-pointer text-slate-600">{summary}</summary>
+            <ul class="mt-1 gap-6 font-mono text-slate-700 sm:columns-2">
+                {fields.into_iter().map(|f| view! { <li class="break-all">{f}</li> }).collect_view()}
+            </ul>
+        </details>
     }
 }
 

@@ -752,21 +752,34 @@ impl Store {
 
     /// Runs `m` on every golden sample of its name; the ones that differ.
     pub async fn check_golden(&self, m: &Mapping) -> Result<Vec<GoldenFailure>> {
+        Ok(self
+            .golden_results(m)
+            .await?
+            .into_iter()
+            .filter(|(f, _)| !f.diffs.is_empty() || f.error.is_some())
+            .map(|(f, _)| f)
+            .collect())
+    }
+
+    /// Runs `m` on every golden sample of its name: each one's differences (none when it
+    /// passes), and the sample's source fields that no rule of `m` reads (coverage).
+    pub async fn golden_results(&self, m: &Mapping) -> Result<Vec<(GoldenFailure, Vec<String>)>> {
         let samples = self.golden_samples(&m.name).await?;
         let m = m.clone();
         tokio::task::spawn_blocking(move || {
             samples
                 .iter()
-                .filter_map(|g| {
-                    let (diffs, error) = match run_sample(&m, g) {
-                        Ok(actual) => (golden::compare(&g.expected, &actual), None),
-                        Err(e) => (Vec::new(), Some(e)),
+                .map(|g| {
+                    let (diffs, error, unread) = match run_sample(&m, g) {
+                        Ok(run) => (golden::compare(&g.expected, &run.outputs), None, run.unread),
+                        Err(e) => (Vec::new(), Some(e), Vec::new()),
                     };
-                    (!diffs.is_empty() || error.is_some()).then(|| GoldenFailure {
+                    let f = GoldenFailure {
                         label: g.label.clone(),
                         diffs,
                         error,
-                    })
+                    };
+                    (f, unread)
                 })
                 .collect()
         })
@@ -819,7 +832,7 @@ impl Store {
         let (actual, g) = tokio::task::spawn_blocking(move || (run_sample(&m, &g), g))
             .await
             .map_err(|e| StoreError::Invalid(format!("golden sample: {e}")))?;
-        let actual = actual.map_err(StoreError::Invalid)?;
+        let actual = actual.map_err(StoreError::Invalid)?.outputs;
         let diffs = golden::compare(&g.expected, &actual);
         let expected_json =
             serde_json::to_string(&actual).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -846,7 +859,7 @@ impl Store {
 
 /// Runs a mapping on a golden sample's stored input, written to a temporary file of the
 /// sample's name (connectors detect formats by name and content).
-fn run_sample(m: &Mapping, g: &GoldenSample) -> std::result::Result<Outputs, String> {
+fn run_sample(m: &Mapping, g: &GoldenSample) -> std::result::Result<sample::SampleRun, String> {
     let dir = tempfile::tempdir().map_err(|e| format!("temporary folder: {e}"))?;
     let name = std::path::Path::new(&g.file_name)
         .file_name()
@@ -854,6 +867,5 @@ fn run_sample(m: &Mapping, g: &GoldenSample) -> std::result::Result<Outputs, Str
         .unwrap_or_else(|| "sample".into());
     let path = dir.path().join(name);
     std::fs::write(&path, &g.input).map_err(|e| format!("{}: {e}", path.display()))?;
-    let run = sample::run(m, &path, &SampleContext::default()).map_err(|e| e.to_string())?;
-    Ok(run.outputs)
+    sample::run(m, &path, &SampleContext::default()).map_err(|e| e.to_string())
 }
