@@ -42,11 +42,6 @@ impl MessageKind for Fhir {
     }
 }
 
-/// A stable id for one resource of one report.
-pub fn stable_id(head: &ReportHead, order: &Order, what: &str) -> String {
-    Ids::new(head, order).id(&[what])
-}
-
 /// The ids of one report's resources: UUID v5 (URL namespace) of
 /// `genobridge|ACCESSION|SAMPLE|FILE|what`. The part shared by every resource is hashed
 /// once, so a variant's ids cost only their own tail (the same ids as `Uuid::new_v5`).

@@ -118,18 +118,26 @@ pub fn decode_info(value: &str) -> String {
         .replace("%25", "%")
 }
 
-/// `s` split at every `sep`, into a list made `capacity` long up front: VCF lines split
-/// this way hundreds of thousands of times, where growing the list and searching one
-/// separator at a time showed in the profile.
-pub fn fields(s: &str, sep: u8, capacity: usize) -> Vec<&str> {
-    let mut out = Vec::with_capacity(capacity);
+/// The pieces of `s` between each `sep`, found with memchr: VCF lines are split this way
+/// hundreds of thousands of times, where searching one separator at a time showed in
+/// the profile.
+fn cuts(s: &str, sep: u8) -> impl Iterator<Item = &str> {
     let mut start = 0;
     // `sep` is ASCII, so every cut falls on a character boundary.
-    for i in memchr::memchr_iter(sep, s.as_bytes()) {
-        out.push(&s[start..i]);
-        start = i + 1;
-    }
-    out.push(&s[start..]);
+    memchr::memchr_iter(sep, s.as_bytes())
+        .chain(std::iter::once(s.len()))
+        .map(move |end| {
+            let piece = &s[start..end];
+            start = end + 1;
+            piece
+        })
+}
+
+/// `s` split at every `sep`, into a list made `capacity` long up front (growing it
+/// showed in the profile too).
+pub fn fields(s: &str, sep: u8, capacity: usize) -> Vec<&str> {
+    let mut out = Vec::with_capacity(capacity);
+    out.extend(cuts(s, sep));
     out
 }
 
@@ -139,13 +147,7 @@ pub struct Info<'a>(pub Vec<(&'a str, &'a str)>);
 impl<'a> Info<'a> {
     pub fn parse(info: &'a str) -> Self {
         let mut pairs = Vec::with_capacity(32);
-        let mut start = 0;
-        let bytes = info.as_bytes();
-        for end in memchr::memchr_iter(b';', bytes).chain(std::iter::once(bytes.len())) {
-            let kv = &info[start..end];
-            pairs.push(kv.split_once('=').unwrap_or((kv, "")));
-            start = end + 1;
-        }
+        pairs.extend(cuts(info, b';').map(|kv| kv.split_once('=').unwrap_or((kv, ""))));
         Info(pairs)
     }
 
