@@ -228,6 +228,18 @@ async fn a_vcf_with_its_order_ends_as_a_delivered_fhir_bundle() {
     .await;
     let m = fhir_message(&d).unwrap();
     assert_eq!(m["destination"], "fhir", "{m}");
+    // No MLLP destination is configured: the ORU is kept, not shown as on its way.
+    let lri = d["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["kind"] == "lri")
+        .expect("the ORU is stored too");
+    assert_eq!(
+        (lri["status"].as_str(), lri["destination"].as_str()),
+        (Some("stored"), Some("none")),
+        "{lri}"
+    );
     let error = m["last_error"].as_str().unwrap();
     assert!(
         error.contains("HTTP 400 Bad Request")
