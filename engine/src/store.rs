@@ -19,7 +19,7 @@ pub use fhir::{ClaimedFhir, FhirDeliveryRow};
 pub use flows::{FlowStats, Latency, LATENCY_BUCKETS};
 pub use instruments::{InstrumentFileRow, InstrumentFileSummary, NewInstrumentFile};
 pub use lims::{now_ms, ClaimedLims, LimsAttempt, LimsDeliveryRow, NewLimsDelivery};
-pub use mappings::{GoldenFailure, GoldenSample, MappingVersion};
+pub use mappings::{GoldenFailure, GoldenResult, GoldenSample, MappingVersion};
 pub use orders::Order;
 pub use reports::{MessageRow, NewMessage, NewReport, QuarantineRow, ReportRow};
 pub use runs::RunRow;

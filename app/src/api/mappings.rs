@@ -83,19 +83,11 @@ pub async fn replay_mapping_version(
         .await
         .and_then(|m| m.mapping())
         .map_err(auth::store_error)?;
-    let active = store
-        .active_mapping(&name)
-        .await
-        .map_err(auth::internal)?
-        .ok_or_else(|| AppError::Invalid(format!("{name} has no active version to compare with")))?
-        .mapping()
-        .map_err(auth::store_error)?;
     let limit = match limit {
         0 => engine::mapping::replay::DEFAULT_INPUTS,
         n => n.min(500),
     };
-    let cx = std::sync::Arc::new(engine::mapping::sample::SampleContext::default());
-    let replayed = engine::mapping::replay::replay(&store, &candidate, &active, limit, cx)
+    let replayed = engine::mapping::replay::against_active(&store, &candidate, limit)
         .await
         .map_err(|e| AppError::Invalid(format!("replay: {e}")))?;
     Ok(ssr::replay_view(replayed))
@@ -534,30 +526,21 @@ mod ssr {
     }
 
     async fn golden(store: &Store, v: &MappingVersion) -> Result<Vec<GoldenView>, AppError> {
-        let samples = store
-            .golden_samples(&v.name)
-            .await
-            .map_err(auth::internal)?;
-        if samples.is_empty() {
-            return Ok(Vec::new());
-        }
         let m = v.mapping().map_err(auth::store_error)?;
         let results = store.golden_results(&m).await.map_err(auth::internal)?;
-        Ok(samples
+        Ok(results
             .into_iter()
-            .map(|g| {
-                let result = results.iter().find(|(f, _)| f.label == g.label);
-                let (diffs, more) = shown(result.map_or(&[][..], |(f, _)| &f.diffs));
-                let error = result.and_then(|(f, _)| f.error.clone());
+            .map(|r| {
+                let (diffs, more) = shown(&r.diffs);
                 GoldenView {
-                    pass: more == 0 && diffs.is_empty() && error.is_none(),
+                    pass: r.diffs.is_empty() && r.error.is_none(),
                     diffs,
                     more,
-                    error,
-                    unread: result.map(|(_, u)| u.clone()).unwrap_or_default(),
-                    label: g.label,
-                    promoted_by: g.promoted_by,
-                    promoted_at: g.promoted_at,
+                    error: r.error,
+                    unread: r.unread,
+                    label: r.sample.label,
+                    promoted_by: r.sample.promoted_by,
+                    promoted_at: r.sample.promoted_at,
                 }
             })
             .collect())

@@ -798,15 +798,14 @@ fn ReplayCard(name: String, version: i64, active: i64) -> impl IntoView {
                     <h2 class="text-base font-semibold">"Impact on recent inputs"</h2>
                     <p class="text-sm text-slate-500">{subtitle}</p>
                 </div>
-                <button
-                    type="button"
+                <ActionButton
                     id="replay-run"
-                    class="rounded-md bg-white px-3 py-2 text-sm font-semibold text-slate-800 shadow-sm ring-1 ring-inset ring-slate-300 hover:bg-slate-50 focus:outline-none focus:ring-2 focus:ring-sky-500 disabled:text-slate-400"
-                    disabled=move || replay.pending().get()
-                    on:click=move |_| { replay.dispatch(()); }
-                >
-                    {move || if replay.pending().get() { "Replaying…" } else { "Replay" }}
-                </button>
+                    label="Replay"
+                    allowed=Ok(())
+                    primary=false
+                    pending=replay.pending()
+                    on_click=move || { replay.dispatch(()); }
+                />
             </div>
             {move || match replay.value().get() {
                 None => view! { <Empty text="Not run yet: replay to see which recent outputs this version would change." /> }.into_any(),

@@ -27,6 +27,37 @@ pub struct Replayed {
     pub error: Option<String>,
 }
 
+/// Why a replay could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// Nothing runs yet, so there is nothing to compare with.
+    #[error("{0:?} has no active version to compare with")]
+    NoActive(String),
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Replays `candidate` beside the active version of its name on the newest `limit`
+/// inputs: what the CLI, the HTTP API and the mapping page all run.
+pub async fn against_active(
+    store: &Store,
+    candidate: &Mapping,
+    limit: usize,
+) -> Result<Vec<Replayed>, ReplayError> {
+    let failed = |e: String| ReplayError::Failed(e);
+    let active = store
+        .active_mapping(&candidate.name)
+        .await
+        .map_err(|e| failed(e.to_string()))?
+        .ok_or_else(|| ReplayError::NoActive(candidate.name.clone()))?
+        .mapping()
+        .map_err(|e| failed(e.to_string()))?;
+    let cx = std::sync::Arc::new(SampleContext::default());
+    replay(store, candidate, &active, limit, cx)
+        .await
+        .map_err(failed)
+}
+
 /// Replays `candidate` and `active` on the newest `limit` inputs of `candidate`'s source.
 pub async fn replay(
     store: &Store,

@@ -120,6 +120,16 @@ struct GoldenRow {
     promoted_at: String,
 }
 
+/// A golden sample run by a version: its differences, an error when it could not run,
+/// and the sample's source fields that no rule of the version reads (coverage).
+#[derive(Clone, Debug)]
+pub struct GoldenResult {
+    pub sample: GoldenSample,
+    pub diffs: Vec<OutputDiff>,
+    pub error: Option<String>,
+    pub unread: Vec<String>,
+}
+
 /// A golden sample whose actual output differs from the expected.
 #[derive(Clone, Debug, Serialize)]
 pub struct GoldenFailure {
@@ -756,30 +766,38 @@ impl Store {
             .golden_results(m)
             .await?
             .into_iter()
-            .filter(|(f, _)| !f.diffs.is_empty() || f.error.is_some())
-            .map(|(f, _)| f)
+            .filter(|r| !r.diffs.is_empty() || r.error.is_some())
+            .map(|r| GoldenFailure {
+                label: r.sample.label,
+                diffs: r.diffs,
+                error: r.error,
+            })
             .collect())
     }
 
-    /// Runs `m` on every golden sample of its name: each one's differences (none when it
-    /// passes), and the sample's source fields that no rule of `m` reads (coverage).
-    pub async fn golden_results(&self, m: &Mapping) -> Result<Vec<(GoldenFailure, Vec<String>)>> {
+    /// Runs `m` on every golden sample of its name: each sample with its differences
+    /// (none when it passes) and its coverage.
+    pub async fn golden_results(&self, m: &Mapping) -> Result<Vec<GoldenResult>> {
         let samples = self.golden_samples(&m.name).await?;
         let m = m.clone();
         tokio::task::spawn_blocking(move || {
             samples
-                .iter()
-                .map(|g| {
-                    let (diffs, error, unread) = match run_sample(&m, g) {
-                        Ok(run) => (golden::compare(&g.expected, &run.outputs), None, run.unread),
+                .into_iter()
+                .map(|sample| {
+                    let (diffs, error, unread) = match run_sample(&m, &sample) {
+                        Ok(run) => (
+                            golden::compare(&sample.expected, &run.outputs),
+                            None,
+                            run.unread,
+                        ),
                         Err(e) => (Vec::new(), Some(e), Vec::new()),
                     };
-                    let f = GoldenFailure {
-                        label: g.label.clone(),
+                    GoldenResult {
+                        sample,
                         diffs,
                         error,
-                    };
-                    (f, unread)
+                        unread,
+                    }
                 })
                 .collect()
         })

@@ -275,27 +275,9 @@ pub async fn run(
             let db = Lazy::new(database_url.clone(), config);
             let candidate = resolve(&db, &mapping).await?;
             let store = db.get().await?;
-            let active = match store
-                .active_mapping(&candidate.name)
+            let results = engine::mapping::replay::against_active(store, &candidate, limit)
                 .await
-                .map_err(|e| e.to_string())?
-            {
-                Some(v) => v.mapping().map_err(|e| e.to_string())?,
-                None => {
-                    return Err(format!(
-                        "{:?} has no active version to compare with",
-                        candidate.name
-                    ))
-                }
-            };
-            let results = engine::mapping::replay::replay(
-                store,
-                &candidate,
-                &active,
-                limit,
-                std::sync::Arc::new(SampleContext::default()),
-            )
-            .await?;
+                .map_err(|e| e.to_string())?;
             if results.is_empty() {
                 println!("no inputs of source {:?} processed yet", candidate.source);
             }

@@ -12,7 +12,7 @@ use axum::{
     Json, Router,
 };
 use engine::{
-    mapping::{self, catalogue, replay, sample::SampleContext},
+    mapping::{self, catalogue, replay},
     store::{MappingVersion, Role},
 };
 use serde::Deserialize;
@@ -216,22 +216,9 @@ async fn replay_version(
         Ok(Err(e)) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
         Err(r) => return r,
     };
-    let active = match state.store.active_mapping(&name).await {
-        Ok(Some(v)) => match v.mapping() {
-            Ok(m) => m,
-            Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
-        },
-        Ok(None) => {
-            return error(
-                StatusCode::CONFLICT,
-                format!("{name} has no active version"),
-            )
-        }
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e),
-    };
-    let cx = std::sync::Arc::new(SampleContext::default());
-    match replay::replay(&state.store, &candidate, &active, q.limit.min(500), cx).await {
+    match replay::against_active(&state.store, &candidate, q.limit.min(500)).await {
         Ok(r) => Json(r).into_response(),
+        Err(e @ replay::ReplayError::NoActive(_)) => error(StatusCode::CONFLICT, e),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
     }
 }
