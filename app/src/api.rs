@@ -266,7 +266,7 @@ pub async fn reprocess_fhir(id: i64, csrf: String) -> Result<(), AppError> {
         return Err(auth::refuse(AppError::NotDeadLetter));
     };
     // The conditional UPDATE is the check: two operators clicking at once reprocess once.
-    if !store.reprocess_fhir(id).await.map_err(auth::internal)? {
+    if !store.reprocess_message(id).await.map_err(auth::internal)? {
         return Err(auth::refuse(AppError::NotDeadLetter));
     }
     let detail = serde_json::json!({

@@ -51,6 +51,19 @@ pub struct Config {
     /// configuration").
     #[serde(default)]
     pub connectors: ConnectorsConfig,
+    /// This node's name, unique among the nodes sharing one database (default: the host
+    /// name). Claims on queued messages carry it, and a node that starts again takes its
+    /// own claims back at once, so two nodes must never share a name.
+    #[serde(default = "default_node")]
+    pub node: String,
+}
+
+fn default_node() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "genobridge".to_string())
 }
 
 /// Connectors defined in the configuration file instead of code.

@@ -1,17 +1,17 @@
 //! The engine at run time: watch the folders, record completed runs, turn VCFs into
 //! reports and messages, deliver them, and audit every step.
 
-mod deliver;
 pub mod fhir;
 mod intake;
 pub mod lims;
+mod mllp;
+pub mod outbox;
 mod qc;
 mod quarantine;
 mod runs;
 mod vcfs;
 mod watch;
 
-pub use deliver::deliver_message;
 pub use intake::{handle_order, serve_orders};
 pub use qc::{process_qc_file, QcOutcome};
 pub use quarantine::quarantine_input;
@@ -23,7 +23,7 @@ use crate::{
     mapping::{report::Plan, Mapping},
     store::Store,
 };
-use std::sync::{Arc, Mutex};
+use std::sync::{atomic::AtomicBool, Arc, Mutex};
 
 /// What every step needs.
 #[derive(Clone)]
@@ -32,6 +32,8 @@ pub struct Engine {
     pub config: Config,
     /// The compiled active report mapping, kept until another version is activated.
     plan: Arc<Mutex<Option<Arc<Plan>>>>,
+    /// True while this node owns the watched folders and scans them.
+    pub scanning: Arc<AtomicBool>,
 }
 
 impl Engine {
@@ -40,6 +42,7 @@ impl Engine {
             store,
             config,
             plan: Arc::default(),
+            scanning: Arc::default(),
         }
     }
 

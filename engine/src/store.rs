@@ -4,23 +4,25 @@
 //! schemas in `migrations/` keep the column types compatible (TEXT, 64-bit integers).
 
 mod audit;
-mod fhir;
 mod flows;
 mod instruments;
 mod lims;
 mod mappings;
 mod orders;
+mod outbox;
+mod ownership;
 mod reports;
 mod runs;
 mod users;
 
 pub use audit::{AuditEvent, AuditVerification, NewAuditEvent};
-pub use fhir::{ClaimedFhir, FhirDeliveryRow};
 pub use flows::{FlowStats, Latency, LATENCY_BUCKETS};
 pub use instruments::{InstrumentFileRow, InstrumentFileSummary, NewInstrumentFile};
-pub use lims::{now_ms, ClaimedLims, LimsAttempt, LimsDeliveryRow, NewLimsDelivery};
+pub use lims::{now_ms, Attempt, ClaimedLims, LimsDeliveryRow, NewLimsDelivery};
 pub use mappings::{GoldenFailure, GoldenResult, GoldenSample, MappingVersion};
 pub use orders::Order;
+pub use outbox::{ClaimRule, ClaimedMessage, FhirDeliveryRow};
+pub use ownership::Ownership;
 pub use reports::{MessageRow, NewMessage, NewReport, QuarantineRow, ReportRow};
 pub use runs::RunRow;
 pub use users::{Role, User};

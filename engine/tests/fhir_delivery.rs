@@ -15,8 +15,11 @@ use common::{
 };
 use engine::{
     config::Config,
-    delivery::{fhir::FhirDestination, lims::RestClient},
-    pipeline::{fhir, process_vcf, Engine, VcfOutcome},
+    delivery::fhir::FhirDestination,
+    pipeline::{
+        outbox::{self, MessageQueue},
+        process_vcf, Engine, VcfOutcome,
+    },
     store::{AuditVerification, FhirDeliveryRow, Order},
 };
 use serde_json::Value;
@@ -64,10 +67,10 @@ poll_interval_ms = 10"#
     }
 }
 
-/// Builds the report for the order; returns the engine, the client and the FHIR message.
-async fn report(db: &TestDb, root: &Path, cfg: Config) -> (Engine, RestClient, i64) {
+/// Builds the report for the order; returns the engine, the FHIR queue and the message.
+async fn report(db: &TestDb, root: &Path, cfg: Config) -> (Engine, MessageQueue, i64) {
     db.store.insert_order(&order()).await.unwrap();
-    let client = cfg.fhir_destination.as_ref().unwrap().client().unwrap();
+    let client = MessageQueue::fhir(cfg.fhir_destination.as_ref().unwrap()).unwrap();
     let engine = Engine::new(db.store.clone(), cfg);
     let outcome = process_vcf(&engine, &nb6tk328_for(root, "ACC-9")).await;
     let VcfOutcome::Reported { messages, .. } = outcome else {
@@ -82,9 +85,9 @@ async fn report(db: &TestDb, root: &Path, cfg: Config) -> (Engine, RestClient, i
 }
 
 /// Sends until the message is no longer pending, waiting out the (tiny) backoffs.
-async fn drain(engine: &Engine, client: &RestClient, id: i64) -> FhirDeliveryRow {
+async fn drain(engine: &Engine, client: &MessageQueue, id: i64) -> FhirDeliveryRow {
     for _ in 0..200 {
-        fhir::deliver_due(engine, client).await;
+        outbox::deliver_due(engine, client).await;
         let row = engine.store.fhir_delivery(id).await.unwrap().unwrap();
         if row.status != "pending" {
             return row;
@@ -248,7 +251,7 @@ async fn a_503_is_retried_with_the_same_key_then_delivered() {
         let cfg = fhir_config(tmp.path(), &server.base, 5);
         let (engine, client, id) = report(&db, tmp.path(), cfg).await;
         // The first pass: a 503, kept with the server's words, and the row stays pending.
-        fhir::deliver_due(&engine, &client).await;
+        outbox::deliver_due(&engine, &client).await;
         let first = db.store.fhir_delivery(id).await.unwrap().unwrap();
         assert_eq!(
             (first.status.as_str(), first.attempts, first.last_status),
@@ -319,8 +322,8 @@ async fn a_resend_after_a_lost_answer_creates_no_duplicate() {
         assert_eq!(resource_counts(&server), [1, 1, 1, 1]);
 
         // Reprocess: back to pending with the same key; only a dead letter can be.
-        assert!(db.store.reprocess_fhir(id).await.unwrap());
-        assert!(!db.store.reprocess_fhir(id).await.unwrap());
+        assert!(db.store.reprocess_message(id).await.unwrap());
+        assert!(!db.store.reprocess_message(id).await.unwrap());
         let again = db.store.fhir_delivery(id).await.unwrap().unwrap();
         assert_eq!((again.status.as_str(), again.attempts), ("pending", 0));
         assert_eq!(again.idempotency_key, dead.idempotency_key);
@@ -340,7 +343,7 @@ async fn a_resend_after_a_lost_answer_creates_no_duplicate() {
         );
         assert_eq!(got[0].body, got[1].body, "a resend sends the stored Bundle");
         assert!(
-            !db.store.reprocess_fhir(id).await.unwrap(),
+            !db.store.reprocess_message(id).await.unwrap(),
             "delivered stays delivered"
         );
         db.cleanup().await;
@@ -372,7 +375,13 @@ async fn without_a_destination_the_bundle_is_stored_and_not_sent() {
             "{}",
             db.backend
         );
-        assert!(db.store.due_fhir(i64::MAX, 10).await.unwrap().is_empty());
+        let rule = engine::store::ClaimRule {
+            kind: "fhir",
+            ordered: false,
+            node: "test-node",
+        };
+        let claimed = db.store.claim_messages(rule, i64::MAX - 1, i64::MAX, 10);
+        assert!(claimed.await.unwrap().is_empty(), "nothing is due");
         db.cleanup().await;
     }
 }

@@ -2,7 +2,7 @@
 //! VCF becomes an LRI ORU^R01 delivered over real MLLP to a listener this test starts,
 //! and every step is in an intact audit chain.
 mod common;
-use common::{config, ehr, fixture, nb6tk328_for, TestDb};
+use common::{config, ehr, fixture, nb6tk328_for, start_outbox, TestDb};
 use engine::{
     pipeline::{process_vcf, Engine, VcfOutcome},
     store::{AuditVerification, Order},
@@ -114,6 +114,7 @@ async fn vcf_becomes_an_lri_message_delivered_over_mllp() {
         let cfg = config(tmp.path(), port);
         db.store.insert_order(&order()).await.unwrap();
         let engine = Engine::new(db.store.clone(), cfg);
+        start_outbox(&engine);
         let vcf = nb6tk328_for(tmp.path(), "ACC-9");
         let outcome = process_vcf(&engine, &vcf).await;
         let VcfOutcome::Reported { messages, .. } = outcome else {
@@ -195,18 +196,19 @@ async fn without_an_mllp_destination_the_oru_is_stored_not_queued() {
 }
 
 #[tokio::test]
-async fn an_ae_ack_marks_the_message_failed_with_the_reason() {
+async fn an_ae_ack_dead_letters_the_message_with_the_reason() {
     let db = TestDb::sqlite().await;
     let (port, seen) = ehr("AE").await;
     let tmp = tempfile::tempdir().unwrap();
     db.store.insert_order(&order()).await.unwrap();
     let engine = Engine::new(db.store.clone(), config(tmp.path(), port));
+    start_outbox(&engine);
     let VcfOutcome::Reported { messages, .. } =
         process_vcf(&engine, &nb6tk328_for(tmp.path(), "ACC-9")).await
     else {
         panic!()
     };
-    let m = wait_for_status(&db, messages[0], "failed").await;
+    let m = wait_for_status(&db, messages[0], "dead_letter").await;
     assert_eq!(m.ack_code.as_deref(), Some("AE"));
     assert_eq!(m.last_error.as_deref(), Some("PID-3 unknown patient"));
     assert_eq!(m.attempts, 1, "a refusal is not retried");
@@ -214,7 +216,7 @@ async fn an_ae_ack_marks_the_message_failed_with_the_reason() {
 }
 
 #[tokio::test]
-async fn an_unreachable_ehr_is_retried_then_failed() {
+async fn an_unreachable_ehr_is_retried_then_dead_lettered() {
     let db = TestDb::sqlite().await;
     // A port with nothing listening: bind, take the port, close.
     let port = {
@@ -227,12 +229,13 @@ async fn an_unreachable_ehr_is_retried_then_failed() {
     let tmp = tempfile::tempdir().unwrap();
     db.store.insert_order(&order()).await.unwrap();
     let engine = Engine::new(db.store.clone(), config(tmp.path(), port));
+    start_outbox(&engine);
     let VcfOutcome::Reported { messages, .. } =
         process_vcf(&engine, &nb6tk328_for(tmp.path(), "ACC-9")).await
     else {
         panic!()
     };
-    let m = wait_for_status(&db, messages[0], "failed").await;
+    let m = wait_for_status(&db, messages[0], "dead_letter").await;
     assert_eq!(m.attempts, 2);
     assert!(m.last_error.unwrap().contains("gave up after 2 attempts"));
 }

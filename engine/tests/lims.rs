@@ -812,7 +812,7 @@ async fn every_path_the_run_folder_schema_lists_reads_in_a_mapping() {
         let now = engine::store::now_ms();
         let claimed = db
             .store
-            .claim_lims(row.id, now, now + 60_000)
+            .claim_lims(row.id, "test-node", now, now + 60_000)
             .await
             .unwrap()
             .unwrap();

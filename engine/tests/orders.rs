@@ -1,6 +1,6 @@
 //! Order intake over real MLLP sockets, on SQLite and PostgreSQL.
 mod common;
-use common::{config, ehr, nb6tk328_for, TestDb};
+use common::{config, ehr, nb6tk328_for, start_outbox, TestDb};
 use engine::{
     delivery::{ack, mllp},
     messages::orders::parse_order,
@@ -93,6 +93,7 @@ async fn orders_over_mllp_release_a_waiting_report() {
         let (ehr_port, seen) = ehr("AA").await;
         let tmp = tempfile::tempdir().unwrap();
         let engine = Engine::new(db.store.clone(), config(tmp.path(), ehr_port));
+        start_outbox(&engine);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         tokio::spawn(serve_orders(

@@ -212,7 +212,7 @@ async fn sqlite_concurrent_audit_appends_keep_one_chain() {
 /// delivered items, per flow, on both back ends.
 #[tokio::test]
 async fn flow_stats_count_each_flow_by_state_with_queue_age_and_latency() {
-    use engine::store::{now_ms, LimsAttempt, NewLimsDelivery, LATENCY_BUCKETS};
+    use engine::store::{now_ms, Attempt, NewLimsDelivery, LATENCY_BUCKETS};
     for db in TestDb::both().await {
         let s = &db.store;
         let new = |key: &str, kind: &str| NewLimsDelivery {
@@ -240,18 +240,19 @@ async fn flow_stats_count_each_flow_by_state_with_queue_age_and_latency() {
             .unwrap();
         let now = now_ms();
         assert!(s
-            .claim_lims(sent, now, now + 60_000)
+            .claim_lims(sent, "test-node", now, now + 60_000)
             .await
             .unwrap()
             .is_some());
         s.record_lims_attempt(
             sent,
-            &LimsAttempt {
+            &Attempt {
                 status: "delivered",
                 next_attempt_ms: 0,
                 last_status: Some(201),
                 last_error: None,
                 response_body: None,
+                ack_code: None,
             },
         )
         .await

@@ -254,17 +254,39 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
         engine.clone(),
         shutdown(rx.clone()),
     ));
-    let fhir_task = tokio::spawn(pipeline::fhir::run_forever(
-        engine.clone(),
-        shutdown(rx.clone()),
-    ));
     listeners.watch("engine", &engine_task);
     // Without a destination a delivery loop ends at once, as it should.
     if cfg.lims.is_some() {
         listeners.watch("lims_delivery", &lims_task);
     }
-    if cfg.fhir_destination.is_some() {
-        listeners.watch("fhir_delivery", &fhir_task);
+    // This node has no attempt in flight yet: what it had claimed when it stopped is due now.
+    match store
+        .release_claims(&cfg.node, engine::store::now_ms())
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::info!(node = %cfg.node, claims = n, "took back this node's unfinished claims")
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "taking back this node's claims failed; their leases will run out")
+        }
+    }
+    listeners.set_node(&cfg.node, engine.scanning.clone());
+    let mut queue_tasks = Vec::new();
+    for queue in pipeline::outbox::MessageQueue::configured(&cfg) {
+        let name = if queue.kind == "lri" {
+            "lri_delivery"
+        } else {
+            "fhir_delivery"
+        };
+        let task = tokio::spawn(pipeline::outbox::run_forever(
+            engine.clone(),
+            queue,
+            shutdown(rx.clone()),
+        ));
+        listeners.watch(name, &task);
+        queue_tasks.push(task);
     }
     let orders_task = match order_listener {
         Some(listener) => {
@@ -306,7 +328,9 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
     .map_err(|e| format!("web server: {e}"))?;
     let _ = engine_task.await;
     let _ = lims_task.await;
-    let _ = fhir_task.await;
+    for task in queue_tasks {
+        let _ = task.await;
+    }
     if let Some(task) = orders_task {
         let _ = task.await;
     }

@@ -62,6 +62,11 @@ pub struct FhirDestination {
     /// How often the delivery loop looks for Bundles that are due.
     #[serde(default = "default_poll_ms")]
     pub poll_interval_ms: u64,
+    /// Bundles for one accession go in the order they were built, each waiting while an
+    /// earlier one is queued or dead-lettered (see `[lri_destination] ordered`). Off by
+    /// default: conditional creates make each Bundle stand on its own.
+    #[serde(default)]
+    pub ordered: bool,
 }
 
 fn default_name() -> String {

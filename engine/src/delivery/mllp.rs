@@ -1,7 +1,7 @@
 //! MLLP: each HL7 v2 message travels as 0x0B, the message, 0x1C 0x0D, and the receiver
 //! answers with an ACK framed the same way.
 
-use super::{ack, MllpDestination, Outcome};
+use super::{ack, lims::Step, MllpDestination, Outcome};
 use std::time::Duration;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -102,6 +102,45 @@ pub async fn send_once(dest: &MllpDestination, message: &str, control_id: &str) 
             },
         },
         other => transient(format!("unknown acknowledgment code {other:?}")),
+    }
+}
+
+/// The queue's rule for an MLLP attempt, as [`super::lims::next_step`] is for REST: AA
+/// delivered; AE/AR dead-lettered at once (the same message would be refused again);
+/// anything else retried after the backoff until `attempt` reaches `max_attempts`.
+/// Returns the step and the ACK's code.
+pub fn next_step(
+    outcome: Outcome,
+    attempt: i64,
+    dest: &MllpDestination,
+    now_ms: i64,
+) -> (Step, Option<String>) {
+    let max = i64::from(dest.max_attempts.max(1));
+    let step = |status, next_attempt_ms, error| Step {
+        status,
+        next_attempt_ms,
+        http_status: None,
+        error,
+        body: None,
+    };
+    match outcome {
+        Outcome::Accepted => (step("delivered", 0, None), Some("AA".into())),
+        Outcome::Refused { code, reason } => (step("dead_letter", 0, Some(reason)), Some(code)),
+        Outcome::Transient { reason } if attempt >= max => (
+            step(
+                "dead_letter",
+                0,
+                Some(format!("gave up after {attempt} attempts: {reason}")),
+            ),
+            None,
+        ),
+        Outcome::Transient { reason } => {
+            let wait = dest.backoff_ms(u32::try_from(attempt).unwrap_or(u32::MAX));
+            (
+                step("pending", now_ms.saturating_add(wait as i64), Some(reason)),
+                None,
+            )
+        }
     }
 }
 

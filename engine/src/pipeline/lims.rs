@@ -11,7 +11,7 @@ use crate::{
     config::LimsConfig,
     delivery::lims::{idempotency_key, next_step, LimsClient},
     mapping::MappingError,
-    store::{now_ms, ClaimedLims, LimsAttempt, NewAuditEvent, NewLimsDelivery},
+    store::{now_ms, Attempt, ClaimedLims, NewAuditEvent, NewLimsDelivery},
 };
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -230,7 +230,10 @@ pub async fn deliver_due(engine: &Engine, client: &LimsClient) -> usize {
     let mut attempts = 0;
     for id in due {
         let now = now_ms();
-        match store.claim_lims(id, now, now + lease).await {
+        match store
+            .claim_lims(id, &engine.config.node, now, now + lease)
+            .await
+        {
             Ok(Some(claimed)) => {
                 attempt(engine, lims, client, claimed).await;
                 attempts += 1;
@@ -291,12 +294,13 @@ async fn attempt(engine: &Engine, lims: &LimsConfig, client: &LimsClient, c: Cla
             .append_audit(NewAuditEvent::system(action, sk, sid, detail))
             .await;
     }
-    let recorded = LimsAttempt {
+    let recorded = Attempt {
         status,
         next_attempt_ms: next_ms,
         last_status: http.map(i64::from),
         last_error: error.as_deref(),
         response_body: body.as_deref(),
+        ack_code: None,
     };
     if let Err(e) = store.record_lims_attempt(c.id, &recorded).await {
         tracing::error!(delivery_id = c.id, error = %e, "recording a LIMS attempt failed");

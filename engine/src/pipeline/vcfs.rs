@@ -100,7 +100,7 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
     };
     let report_id = match store.insert_report(&new).await {
         Ok(Some(id)) => id,
-        Ok(None) => return VcfOutcome::AlreadyReported,
+        Ok(None) => return finish_reported(engine, &sha, &report).await,
         Err(e) => {
             return quarantine(engine, &source, format!("storing the report failed: {e}")).await
         }
@@ -148,6 +148,51 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
         messages,
     }
 }
+
+/// A file reported before: nothing to do, unless the process stopped after the report
+/// was stored and before all of its messages were (or after its order was linked and
+/// before they were). Then the missing messages are built now, as they would have been.
+async fn finish_reported(engine: &Engine, sha: &str, report: &Report) -> VcfOutcome {
+    let store = &engine.store;
+    let Ok(Some((report_id, status, Some(order_pk)))) =
+        store.report_for_source(sha, &report.head.sample_id).await
+    else {
+        return VcfOutcome::AlreadyReported;
+    };
+    let have = match store.message_kinds(report_id).await {
+        Ok(k) => k,
+        Err(e) => {
+            tracing::error!(report_id, error = %e, "reading a report's messages failed");
+            return VcfOutcome::AlreadyReported;
+        }
+    };
+    if status != "ready" || MESSAGE_KINDS.iter().all(|k| have.iter().any(|h| h == k)) {
+        return VcfOutcome::AlreadyReported;
+    }
+    let Ok(Some(order)) = store.order_by_id(order_pk).await else {
+        return VcfOutcome::AlreadyReported;
+    };
+    tracing::warn!(
+        report_id,
+        "a report stored without all its messages; building them"
+    );
+    let _ = store
+        .append_audit(NewAuditEvent::system(
+            "report.messages_recovered",
+            "sample",
+            &report.head.sample_id,
+            json!({ "report_id": report_id, "had": have }),
+        ))
+        .await;
+    let messages = build_and_send(engine, report_id, report, &order).await;
+    VcfOutcome::Reported {
+        report_id,
+        messages,
+    }
+}
+
+/// The messages every report with an order gets.
+const MESSAGE_KINDS: [&str; 2] = ["lri", "fhir"];
 
 /// Builds and sends the reports that were waiting for this order (same accession and
 /// sample).
@@ -222,7 +267,12 @@ async fn build_and_send(
             ))
             .await;
     }
-    for kind in ["lri", "fhir"] {
+    // Kinds already stored (a restart finishing a report) are not built twice.
+    let have = store.message_kinds(report_id).await.unwrap_or_default();
+    for kind in MESSAGE_KINDS {
+        if have.iter().any(|h| h == kind) {
+            continue;
+        }
         let Some(builder) = messages::kind(kind) else {
             continue;
         };
@@ -236,7 +286,8 @@ async fn build_and_send(
             &engine.config.lri_destination,
             &engine.config.fhir_destination,
         ) {
-            ("lri", Some(d), _) => (d.address(), "pending", None),
+            // The MSH-10 is the LRI message's key: a receiver drops a resend by it.
+            ("lri", Some(d), _) => (d.address(), "pending", Some(control_id.clone())),
             ("fhir", _, Some(d)) => (
                 d.name.clone(),
                 "pending",
@@ -250,13 +301,19 @@ async fn build_and_send(
             control_id: control_id.clone(),
             destination: destination.clone(),
             status: status.into(),
-            body: body.clone(),
+            body,
             mapping_name: plan.name.clone(),
             mapping_sha256: plan.sha256.clone(),
             idempotency_key: idempotency_key.clone(),
+            order_key: report_order_key(report, order),
         };
-        let Ok(id) = store.insert_message(&msg).await else {
-            continue;
+        let id = match store.insert_message(&msg).await {
+            Ok(id) => id,
+            Err(e) => {
+                // The report stays without it; the next scan of the file builds it again.
+                tracing::error!(report_id, kind, error = %e, "storing a message failed");
+                continue;
+            }
         };
         let detail = json!({ "message_id": id, "kind": kind, "control_id": control_id, "destination": destination, "status": status, "idempotency_key": idempotency_key, "report_id": report_id, "mapping": plan.name, "mapping_sha256": plan.sha256 });
         let _ = store
@@ -268,15 +325,17 @@ async fn build_and_send(
             ))
             .await;
         ids.push(id);
-        if let ("lri", Some(dest)) = (kind, engine.config.lri_destination.clone()) {
-            let engine = engine.clone();
-            let sample = report.head.sample_id.clone();
-            tokio::spawn(async move {
-                super::deliver_message(&engine, id, &sample, &body, &control_id, &dest).await
-            });
-        }
     }
     ids
+}
+
+/// Results for one accession keep their order at an ordered destination.
+fn report_order_key(report: &Report, order: &Order) -> String {
+    if order.accession.is_empty() {
+        report.head.sample_id.clone()
+    } else {
+        order.accession.clone()
+    }
 }
 
 /// Records, keeps a copy of, and audits a VCF that cannot be reported.

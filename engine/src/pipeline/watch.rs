@@ -2,6 +2,9 @@
 //! events from `notify` to make a scan come sooner on local disks.
 
 use super::Engine;
+use crate::store::{NewAuditEvent, Ownership};
+use serde_json::json;
+use std::sync::atomic::Ordering;
 use std::{
     collections::{HashMap, HashSet},
     path::PathBuf,
@@ -41,7 +44,9 @@ impl ScanState {
     }
 }
 
-/// Scans until `shutdown` resolves.
+/// Scans until `shutdown` resolves, while this node owns the watched folders (on
+/// PostgreSQL one node of N does; the others try again each tick, and take over within a
+/// tick of the owner's death).
 pub async fn run_forever(engine: Engine, shutdown: impl std::future::Future<Output = ()>) {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
     let _watcher = start_notify(&engine, tx);
@@ -49,6 +54,7 @@ pub async fn run_forever(engine: Engine, shutdown: impl std::future::Future<Outp
         engine.config.watch.poll_interval_ms.max(50),
     ));
     let mut state = ScanState::default();
+    let mut owner: Option<Ownership> = None;
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -56,7 +62,51 @@ pub async fn run_forever(engine: Engine, shutdown: impl std::future::Future<Outp
             _ = tick.tick() => {}
             Some(()) = rx.recv() => {}
         }
+        if !own_folders(&engine, &mut owner).await {
+            continue;
+        }
         engine.scan_once(&mut state).await;
+    }
+}
+
+/// Keeps `owner` up to date; true while this node owns the watched folders.
+async fn own_folders(engine: &Engine, owner: &mut Option<Ownership>) -> bool {
+    if let Some(o) = owner {
+        if o.still_held().await {
+            return true;
+        }
+        tracing::warn!(node = %engine.config.node, "lost the watched folders' lock");
+        *owner = None;
+        engine.scanning.store(false, Ordering::Relaxed);
+    }
+    let name = format!(
+        "watch:{}:{}",
+        engine.config.watch.runs_dir.display(),
+        engine.config.watch.vcf_dir.display()
+    );
+    match engine.store.try_own(&name).await {
+        Ok(Some(o)) => {
+            *owner = Some(o);
+            engine.scanning.store(true, Ordering::Relaxed);
+            if engine.store.backend() == "postgres" {
+                tracing::info!(node = %engine.config.node, "this node now scans the watched folders");
+                let _ = engine
+                    .store
+                    .append_audit(NewAuditEvent::system(
+                        "node.owns_folders",
+                        "node",
+                        &engine.config.node,
+                        json!({ "node": engine.config.node }),
+                    ))
+                    .await;
+            }
+            true
+        }
+        Ok(None) => false,
+        Err(e) => {
+            tracing::warn!(error = %e, "trying for the watched folders' lock failed");
+            false
+        }
     }
 }
 

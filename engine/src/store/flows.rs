@@ -57,6 +57,25 @@ const QUEUES: [(&str, &str, &str); 4] = [
 ];
 
 impl Store {
+    /// Delivered items by flow and by the node whose attempt delivered them:
+    /// (flow, node, count). Items delivered before nodes were recorded count as `unknown`.
+    pub async fn delivered_by_node(&self) -> Result<Vec<(String, String, i64)>> {
+        let mut out = Vec::new();
+        for (flow, table, filter) in QUEUES {
+            let sql = format!(
+                "SELECT COALESCE(claimed_by, 'unknown') AS node, COUNT(*) FROM {table} \
+                 WHERE {filter} AND status = 'delivered' GROUP BY COALESCE(claimed_by, 'unknown') ORDER BY 1"
+            );
+            let rows: Vec<(String, i64)> =
+                super::with_pool!(self, p => sqlx::query_as(&sql).fetch_all(p).await?);
+            out.extend(
+                rows.into_iter()
+                    .map(|(node, n)| (flow.to_string(), node, n)),
+            );
+        }
+        Ok(out)
+    }
+
     /// Every flow's figures, in a fixed order.
     pub async fn flow_stats(&self) -> Result<Vec<FlowStats>> {
         let mut out = Vec::new();

@@ -60,13 +60,16 @@ pub struct ClaimedLims {
     pub document: String,
 }
 
-/// What one attempt left behind.
-#[derive(Clone, Debug)]
-pub struct LimsAttempt<'a> {
+/// What one attempt left behind, in any queue.
+#[derive(Clone, Debug, Default)]
+pub struct Attempt<'a> {
     /// `pending` (to retry), `delivered` or `dead_letter`.
     pub status: &'a str,
     pub next_attempt_ms: i64,
+    /// The HTTP status of a REST answer.
     pub last_status: Option<i64>,
+    /// MSA-1 of an MLLP ACK (`AA`, `AE`, `AR`).
+    pub ack_code: Option<&'a str>,
     pub last_error: Option<&'a str>,
     pub response_body: Option<&'a str>,
 }
@@ -114,20 +117,21 @@ impl Store {
     pub async fn claim_lims(
         &self,
         id: i64,
+        node: &str,
         now_ms: i64,
         lease_until_ms: i64,
     ) -> Result<Option<ClaimedLims>> {
         let now = super::now();
         Ok(with_pool!(self, p => sqlx::query_as(
-            "UPDATE lims_deliveries SET attempts = attempts + 1, next_attempt_ms = $1, updated_at = $2 \
+            "UPDATE lims_deliveries SET attempts = attempts + 1, next_attempt_ms = $1, updated_at = $2, claimed_by = $5 \
              WHERE id = $3 AND status = 'pending' AND next_attempt_ms <= $4 \
              RETURNING id, idempotency_key, run_id, sample_id, mapping, attempts, document")
-            .bind(lease_until_ms).bind(&now).bind(id).bind(now_ms)
+            .bind(lease_until_ms).bind(&now).bind(id).bind(now_ms).bind(node)
             .fetch_optional(p).await?))
     }
 
     /// Records the outcome of the attempt just made on a claimed delivery.
-    pub async fn record_lims_attempt(&self, id: i64, a: &LimsAttempt<'_>) -> Result<()> {
+    pub async fn record_lims_attempt(&self, id: i64, a: &Attempt<'_>) -> Result<()> {
         let now = super::now();
         with_pool!(self, p => {
             sqlx::query(

@@ -58,4 +58,10 @@ impl Store {
         Ok(with_pool!(self, p => sqlx::query_as(&sql)
             .bind(accession).bind(sample_id).fetch_optional(p).await?))
     }
+
+    /// The order with this row id.
+    pub async fn order_by_id(&self, id: i64) -> Result<Option<Order>> {
+        let sql = format!("SELECT {COLUMNS} FROM orders WHERE id = $1");
+        Ok(with_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?))
+    }
 }

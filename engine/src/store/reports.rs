@@ -42,8 +42,11 @@ pub struct NewMessage {
     /// The mapping version that built it: name and body SHA-256.
     pub mapping_name: String,
     pub mapping_sha256: String,
-    /// Set for a message queued to a REST destination (FHIR): sent as `Idempotency-Key`.
+    /// Set for a message queued to a destination: the MSH-10 of an LRI message, the
+    /// `Idempotency-Key` of a FHIR Bundle. None for a message only stored.
     pub idempotency_key: Option<String>,
+    /// Messages with the same key go out in order to an ordered destination.
+    pub order_key: String,
 }
 
 /// A message as the dashboard lists it (no body: it holds PHI).
@@ -91,6 +94,17 @@ impl Store {
             .bind(&r.accession).fetch_optional(p).await?))
     }
 
+    /// The report already made from this file for this sample: its id, status and order.
+    pub async fn report_for_source(
+        &self,
+        sha256: &str,
+        sample_id: &str,
+    ) -> Result<Option<(i64, String, Option<i64>)>> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT id, status, order_pk FROM reports WHERE source_sha256 = $1 AND sample_id = $2")
+            .bind(sha256).bind(sample_id).fetch_optional(p).await?))
+    }
+
     pub async fn list_reports(&self) -> Result<Vec<ReportRow>> {
         Ok(with_pool!(self, p => sqlx::query_as(
             "SELECT id, sample_id, accession, source_file, status, records_read, variants_reported, records_rejected, created_at \
@@ -129,30 +143,12 @@ impl Store {
     pub async fn insert_message(&self, m: &NewMessage) -> Result<i64> {
         let now = super::now();
         Ok(with_pool!(self, p => sqlx::query_scalar(
-            "INSERT INTO messages (report_pk, kind, control_id, destination, status, body, created_at, updated_at, mapping_name, mapping_sha256, idempotency_key) \
-             VALUES ($1,$2,$3,$4,$5,$6,$7,$7,$8,$9,$10) RETURNING id")
+            "INSERT INTO messages (report_pk, kind, control_id, destination, status, body, created_at, updated_at, mapping_name, mapping_sha256, idempotency_key, order_key) \
+             VALUES ($1,$2,$3,$4,$5,$6,$7,$7,$8,$9,$10,$11) RETURNING id")
             .bind(m.report_pk).bind(&m.kind).bind(&m.control_id).bind(&m.destination)
             .bind(&m.status).bind(&m.body).bind(&now).bind(&m.mapping_name).bind(&m.mapping_sha256)
-            .bind(&m.idempotency_key)
+            .bind(&m.idempotency_key).bind(&m.order_key)
             .fetch_one(p).await?))
-    }
-
-    /// Records one delivery attempt's outcome.
-    pub async fn record_attempt(
-        &self,
-        id: i64,
-        status: &str,
-        ack_code: Option<&str>,
-        error: Option<&str>,
-    ) -> Result<()> {
-        let now = super::now();
-        with_pool!(self, p => {
-            sqlx::query(
-                "UPDATE messages SET status = $1, ack_code = $2, last_error = $3, attempts = attempts + 1, updated_at = $4 WHERE id = $5")
-                .bind(status).bind(ack_code).bind(error).bind(&now).bind(id)
-                .execute(p).await?;
-        });
-        Ok(())
     }
 
     pub async fn message_body(&self, id: i64) -> Result<Option<String>> {

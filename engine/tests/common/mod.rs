@@ -145,6 +145,9 @@ pub fn config(root: &Path, port: u16) -> Config {
             timeout_ms: 2000,
             max_attempts: 2,
             backoff_ms: 10,
+            max_backoff_ms: 40,
+            ordered: true,
+            poll_interval_ms: 10,
         }),
         fhir_destination: None,
         order_intake: None,
@@ -152,6 +155,21 @@ pub fn config(root: &Path, port: u16) -> Config {
         lims: None,
         demo: DemoConfig::default(),
         connectors: Default::default(),
+        node: "test-node".into(),
+    }
+}
+
+/// Runs the outbox's delivery loops of every destination `engine`'s configuration names,
+/// until the test ends.
+#[allow(dead_code)]
+pub fn start_outbox(engine: &engine::pipeline::Engine) {
+    use engine::pipeline::outbox;
+    for q in outbox::MessageQueue::configured(&engine.config) {
+        tokio::spawn(outbox::run_forever(
+            engine.clone(),
+            q,
+            std::future::pending(),
+        ));
     }
 }
 

@@ -16,7 +16,10 @@ use prometheus::proto::{
     Bucket, Counter, Gauge, Histogram, LabelPair, Metric, MetricFamily, MetricType,
 };
 use prometheus::{Encoder, TextEncoder};
-use std::sync::{Arc, Mutex};
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc, Mutex,
+};
 
 pub fn routes() -> Router<WebState> {
     Router::new()
@@ -26,18 +29,38 @@ pub fn routes() -> Router<WebState> {
 
 /// The long-running tasks `serve` started (the order listener, the engine and the
 /// delivery loops): `/ready` fails once any of them has stopped.
+/// Also this node's name and whether it scans the watched folders now.
 #[derive(Clone, Default)]
-pub struct Listeners(Arc<Mutex<Vec<(&'static str, tokio::task::AbortHandle)>>>);
+pub struct Listeners {
+    tasks: Arc<Mutex<Vec<(&'static str, tokio::task::AbortHandle)>>>,
+    node: Arc<Mutex<Option<NodeFlag>>>,
+}
+
+/// A node's name and the flag that is true while it scans the watched folders.
+type NodeFlag = (String, Arc<AtomicBool>);
 
 impl Listeners {
     pub fn watch<T>(&self, name: &'static str, task: &tokio::task::JoinHandle<T>) {
-        if let Ok(mut l) = self.0.lock() {
+        if let Ok(mut l) = self.tasks.lock() {
             l.push((name, task.abort_handle()));
         }
     }
 
+    /// Names this node, with the engine's flag that says it owns the watched folders.
+    pub fn set_node(&self, name: &str, scanning: Arc<AtomicBool>) {
+        if let Ok(mut n) = self.node.lock() {
+            *n = Some((name.to_string(), scanning));
+        }
+    }
+
+    fn node(&self) -> Option<(String, bool)> {
+        let n = self.node.lock().ok()?;
+        let (name, scanning) = n.as_ref()?;
+        Some((name.clone(), scanning.load(Ordering::Relaxed)))
+    }
+
     fn stopped(&self) -> Vec<&'static str> {
-        self.0
+        self.tasks
             .lock()
             .map(|l| {
                 l.iter()
@@ -79,9 +102,39 @@ async fn metrics(State(state): State<WebState>) -> Response {
             return (StatusCode::SERVICE_UNAVAILABLE, "database: not reachable\n").into_response();
         }
     };
+    let by_node = match state.store.delivered_by_node().await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!(error = %e, "metrics: reading deliveries by node failed");
+            return (StatusCode::SERVICE_UNAVAILABLE, "database: not reachable\n").into_response();
+        }
+    };
+    let mut all = families(&flows);
+    // The encoder refuses a family without samples: before the first delivery, none.
+    if !by_node.is_empty() {
+        all.push(family(
+            "genobridge_delivered_by_node",
+            "Delivered items of each flow by the node that made the delivering attempt.",
+            MetricType::GAUGE,
+            by_node
+                .iter()
+                .map(|(flow, node, n)| {
+                    gauge(vec![label("flow", flow), label("node", node)], *n as f64)
+                })
+                .collect(),
+        ));
+    }
+    if let Some((node, scanning)) = state.listeners.node() {
+        all.push(family(
+            "genobridge_node_scans_folders",
+            "1 while this node owns the watched folders and scans them (one node of N on PostgreSQL).",
+            MetricType::GAUGE,
+            vec![gauge(vec![label("node", &node)], if scanning { 1.0 } else { 0.0 })],
+        ));
+    }
     let encoder = TextEncoder::new();
     let mut body = Vec::new();
-    if let Err(e) = encoder.encode(&families(&flows), &mut body) {
+    if let Err(e) = encoder.encode(&all, &mut body) {
         tracing::error!(error = %e, "metrics: encoding failed");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
