@@ -39,8 +39,9 @@ pub struct Message {
     pub kind: String,
     pub control_id: String,
     pub destination: String,
-    /// `pending`, `delivered`, `failed`, `needs_order` or `retrying`; for FHIR Bundles
-    /// also `dead_letter`, and `stored` (kept, not sent: no FHIR destination configured).
+    /// `pending` (queued, or waiting for a retry), `delivered`, `dead_letter`, or `stored`
+    /// (kept, not sent: no destination configured). Databases from before the outbox are
+    /// migrated from `retrying` and `failed`.
     pub status: String,
     pub attempts: i64,
     pub last_error: Option<String>,

@@ -87,8 +87,20 @@ enum Command {
         mapping: Option<PathBuf>,
         path: PathBuf,
     },
-    /// Measure VCF → LRI + FHIR throughput and peak memory, beside the Python peer.
+    /// Measure VCF → LRI + FHIR throughput and peak memory (`bench`, `bench vcf`), or
+    /// durable MLLP intake and delivery (`bench mllp`), beside the Python peers.
     Bench {
+        #[arg(value_enum, default_value_t = BenchKind::Vcf)]
+        what: BenchKind,
+        /// `bench mllp`: messages per measurement.
+        #[arg(long, default_value_t = 5_000)]
+        messages: usize,
+        /// `bench mllp`: also measure on PostgreSQL (an admin URL; a database is made).
+        #[arg(long)]
+        postgres: Option<String>,
+        /// `bench mllp`: the Python with python-hl7 (scripts/setup.sh's venv).
+        #[arg(long, default_value = ".venv/bin/python")]
+        mllp_python: PathBuf,
         /// Records in the largest synthetic VCF.
         #[arg(long, default_value_t = 1_000_000)]
         records: u64,
@@ -175,12 +187,30 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
             crate::demo::serve(cfg, demo).await.map(|_| 0)
         }
         Command::Bench {
+            what: BenchKind::Mllp,
+            messages,
+            postgres,
+            mllp_python,
+            fixtures,
+            dir,
+            ..
+        } => crate::bench_mllp::run(crate::bench_mllp::Options {
+            messages,
+            postgres,
+            python: mllp_python,
+            fixtures,
+            dir,
+        })
+        .await
+        .map(|_| 0),
+        Command::Bench {
             records,
             peer_records,
             peer_python,
             fixtures,
             dir,
             baseline,
+            ..
         } => crate::bench::run(
             &fixtures,
             &dir,
@@ -392,4 +422,13 @@ impl<W: std::io::Write> std::io::Write for SegmentPerLine<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.0.flush()
     }
+}
+
+/// What `bench` measures.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum BenchKind {
+    /// VCF → LRI + FHIR conversion.
+    Vcf,
+    /// MLLP intake and outbound delivery, durable.
+    Mllp,
 }

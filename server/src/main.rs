@@ -3,6 +3,7 @@
 #![recursion_limit = "256"]
 
 mod bench;
+mod bench_mllp;
 mod cli;
 mod demo;
 mod progress;

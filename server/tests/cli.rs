@@ -560,3 +560,35 @@ fn golden_samples_gate_submission_and_retired_versions_stay_retired() {
     let (code, out, _) = run(bin().args(["audit", "verify"]).args(db));
     assert_eq!(code, 0, "{out}");
 }
+
+/// `bench mllp` runs end to end on a few messages and prints a row per measurement, ours
+/// beside the python-hl7 peer's (figures, not assertions on speed).
+#[test]
+fn bench_mllp_prints_ours_beside_the_peer() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(bin()
+        .current_dir(&root)
+        .args(["bench", "mllp", "--messages", "30", "--fixtures"])
+        .arg(fixture(""))
+        .arg("--dir")
+        .arg(tmp.path()));
+    assert_eq!(code, 0, "{out}\n{err}");
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("ORM^O01") || l.contains("ORU^R01"))
+        .collect();
+    assert_eq!(rows.len(), 5, "{out}");
+    for want in [
+        "python-hl7 server (nothing stored)",
+        "python-hl7 client (nothing stored)",
+    ] {
+        assert!(rows.iter().any(|r| r.contains(want)), "{want}: {out}");
+    }
+    let ours = rows.iter().filter(|r| r.contains("genobridge")).count();
+    assert_eq!(ours, 3, "{out}");
+    for r in rows {
+        let rate: f64 = r.split_whitespace().rev().nth(2).unwrap().parse().unwrap();
+        assert!(rate > 0.0, "{r}");
+    }
+}

@@ -94,6 +94,16 @@ impl MessageQueue {
 /// probably down, so the rest of the batch is given back, due when the failed message's
 /// retry is. So is what the lease would not cover, so no other node sends it meanwhile.
 pub async fn deliver_due(engine: &Engine, q: &MessageQueue) -> usize {
+    deliver_due_timed(engine, q, &mut Vec::new()).await
+}
+
+/// [`deliver_due`], adding each attempt's duration (send, ACK, audit, record) to `times`:
+/// what `genobridge bench mllp` reports as latency.
+pub async fn deliver_due_timed(
+    engine: &Engine,
+    q: &MessageQueue,
+    times: &mut Vec<std::time::Duration>,
+) -> usize {
     let store = &engine.store;
     let node = engine.config.node.as_str();
     let rule = ClaimRule {
@@ -114,7 +124,9 @@ pub async fn deliver_due(engine: &Engine, q: &MessageQueue) -> usize {
         let give_back_from = if now_ms() + q.attempt_ms > lease_until {
             Some((i, now_ms()))
         } else {
+            let started = std::time::Instant::now();
             let step = q.attempt(engine, c).await;
+            times.push(started.elapsed());
             (step.status == "pending").then_some((i + 1, step.next_attempt_ms))
         };
         if let Some((from, due)) = give_back_from {
