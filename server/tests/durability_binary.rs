@@ -146,11 +146,17 @@ async fn metric(http: &reqwest::Client, web: u16, series: &str) -> Option<f64> {
         .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
 }
 
-/// The Python receiver, appending to `log`; returns it and its port.
-fn start_receiver(root: &Path, log: &Path) -> (Proc, u16) {
+/// A test folder (`runs`, `vcf`, `data`) and the Python receiver, appending to its
+/// `received.tsv`; returns the folder, the receiver and its port.
+fn start_receiver() -> (tempfile::TempDir, Proc, u16) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for d in ["runs", "vcf", "data"] {
+        std::fs::create_dir_all(root.join(d)).unwrap();
+    }
     let mut child = Command::new(python())
         .arg(peer("mllp_log_receiver.py"))
-        .arg(log)
+        .arg(root.join("received.tsv"))
         .args(["--lifetime", "900"])
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(root.join("receiver.log")).unwrap())
@@ -159,10 +165,8 @@ fn start_receiver(root: &Path, log: &Path) -> (Proc, u16) {
     let rx = lines(child.stdout.take().unwrap());
     let proc = Proc(child);
     let said = until(&rx, "listening ", "the Python receiver");
-    (
-        proc,
-        said.last().unwrap()["listening ".len()..].parse().unwrap(),
-    )
+    let port = said.last().unwrap()["listening ".len()..].parse().unwrap();
+    (dir, proc, port)
 }
 
 /// `n` orders, PREFIX-00001 …, placed over MLLP by python-hl7's client: all AA.
@@ -245,13 +249,9 @@ async fn kill_during_delivery(database_url: &str, backend: &str) {
     let seed = seed();
     let mut rng = Lcg(seed);
     eprintln!("{backend}: {n} messages, {KILLS} kills, GENOBRIDGE_KILL_SEED={seed}");
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, _receiver, ehr) = start_receiver();
     let root = dir.path();
-    for d in ["runs", "vcf", "data"] {
-        std::fs::create_dir_all(root.join(d)).unwrap();
-    }
     let receiver_log = root.join("received.tsv");
-    let (_receiver, ehr) = start_receiver(root, &receiver_log);
     let ports = Ports {
         web: free_port(),
         orders: free_port(),
@@ -323,13 +323,9 @@ async fn sigkill_during_delivery_loses_nothing_on_postgres() {
 async fn three_nodes_lose_nothing_when_the_folder_owner_is_killed() {
     let n = messages() / 4;
     let (pool, name, url) = pg_database("nodes").await;
-    let dir = tempfile::tempdir().unwrap();
+    let (dir, _receiver, ehr) = start_receiver();
     let root = dir.path();
-    for d in ["runs", "vcf", "data"] {
-        std::fs::create_dir_all(root.join(d)).unwrap();
-    }
     let receiver_log = root.join("received.tsv");
-    let (_receiver, ehr) = start_receiver(root, &receiver_log);
     let mut nodes = Vec::new();
     for i in 0..3 {
         let ports = Ports {

@@ -142,7 +142,7 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
     let Some(order) = order else {
         return VcfOutcome::NeedsOrder { report_id };
     };
-    let messages = build_and_send(engine, report_id, &report, &order).await;
+    let messages = build_and_send(engine, report_id, &report, &order, &[]).await;
     VcfOutcome::Reported {
         report_id,
         messages,
@@ -184,7 +184,7 @@ async fn finish_reported(engine: &Engine, sha: &str, report: &Report) -> VcfOutc
             json!({ "report_id": report_id, "had": have }),
         ))
         .await;
-    let messages = build_and_send(engine, report_id, report, &order).await;
+    let messages = build_and_send(engine, report_id, report, &order, &have).await;
     VcfOutcome::Reported {
         report_id,
         messages,
@@ -236,7 +236,7 @@ pub async fn release_waiting(engine: &Engine, order: &Order) {
                 json!({ "report_id": report_id, "order_id": order.id }),
             ))
             .await;
-        build_and_send(engine, report_id, &report, order).await;
+        build_and_send(engine, report_id, &report, order, &[]).await;
     }
 }
 
@@ -245,6 +245,7 @@ async fn build_and_send(
     report_id: i64,
     report: &Report,
     order: &Order,
+    have: &[String],
 ) -> Vec<i64> {
     let store = &engine.store;
     let mut ids = Vec::new();
@@ -267,8 +268,7 @@ async fn build_and_send(
             ))
             .await;
     }
-    // Kinds already stored (a restart finishing a report) are not built twice.
-    let have = store.message_kinds(report_id).await.unwrap_or_default();
+    // `have`: kinds already stored (a restart finishing a report), not built twice.
     for kind in MESSAGE_KINDS {
         if have.iter().any(|h| h == kind) {
             continue;
