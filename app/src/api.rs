@@ -139,6 +139,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
         .await
         .map_err(auth::internal)?;
     let lims = store.list_lims(LIMS_LIMIT).await.map_err(auth::internal)?;
+    let alerts = store.open_alerts().await.map_err(auth::internal)?;
     let audit = if auth::AUDIT_READERS.contains(&user.role) {
         let events = store
             .recent_audit(AUDIT_LIMIT)
@@ -225,6 +226,16 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
             .collect(),
         qc: qc.into_iter().map(QcFile::from_row).collect(),
         audit,
+        alerts: alerts
+            .into_iter()
+            .map(|a| crate::model::OpenAlert {
+                id: a.id,
+                rule: a.rule,
+                condition: a.condition,
+                summary: a.summary,
+                fired_at: a.fired_at,
+            })
+            .collect(),
     })
 }
 

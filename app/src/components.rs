@@ -1,5 +1,6 @@
 //! Presentational pieces shared by the pages.
 
+mod alerts;
 mod audit;
 mod lims;
 mod mapping_state;
@@ -10,6 +11,7 @@ mod shell;
 mod stats;
 mod waiting;
 
+pub use alerts::AlertBanner;
 pub use audit::AuditTable;
 pub use lims::LimsTable;
 pub use mapping_state::VersionBadge;

@@ -173,6 +173,20 @@ pub struct Dashboard {
     pub lims: Vec<LimsDelivery>,
     /// `None` when the role may not read the audit trail (engineers).
     pub audit: Option<Vec<AuditEntry>>,
+    /// Alert episodes open now (see `[alerts]` in the configuration).
+    pub alerts: Vec<OpenAlert>,
+}
+
+/// An alert that has fired and not yet resolved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenAlert {
+    pub id: i64,
+    pub rule: String,
+    /// `queue_age`, `dead_letters` or `destination_failing`.
+    pub condition: String,
+    /// What was seen when it fired: counts, ages, the transport error; no PHI.
+    pub summary: String,
+    pub fired_at: String,
 }
 
 /// How many QC files and waiting reports the dashboard lists.

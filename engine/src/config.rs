@@ -2,9 +2,11 @@
 
 pub use crate::formats::illumina::{default_completion, CompletionRule};
 use crate::{
+    alerts::AlertsConfig,
     delivery::{fhir::FhirDestination, lims::LimsDestination, MllpDestination},
     formats::{connector::Registry, delimited::DelimitedConfig},
     mapping::Mapping,
+    pipeline::retention::RetentionConfig,
     report::Selection,
 };
 use serde::{Deserialize, Serialize};
@@ -56,6 +58,13 @@ pub struct Config {
     /// own claims back at once, so two nodes must never share a name.
     #[serde(default = "default_node")]
     pub node: String,
+    /// Alert rules and where their notices go (see `alerts`).
+    #[serde(default)]
+    pub alerts: Option<AlertsConfig>,
+    /// How long delivered messages are kept (see `pipeline::retention`). Without it,
+    /// nothing is pruned.
+    #[serde(default)]
+    pub retention: Option<RetentionConfig>,
 }
 
 fn default_node() -> String {
@@ -211,6 +220,9 @@ impl Config {
         }
         if let Some(fhir) = &cfg.fhir_destination {
             fhir.validate()?;
+        }
+        if let Some(alerts) = &cfg.alerts {
+            alerts.validate()?;
         }
         Ok(cfg)
     }

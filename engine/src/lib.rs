@@ -2,6 +2,7 @@
 //! storage.
 //! A plain library: no web framework, so the CLI, the server and tests all drive it alike.
 
+pub mod alerts;
 pub mod config;
 pub mod delivery;
 pub mod formats;

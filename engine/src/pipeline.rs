@@ -1,6 +1,7 @@
 //! The engine at run time: watch the folders, record completed runs, turn VCFs into
 //! reports and messages, deliver them, and audit every step.
 
+pub mod alerts;
 pub mod fhir;
 mod intake;
 pub mod lims;
@@ -8,6 +9,7 @@ mod mllp;
 pub mod outbox;
 mod qc;
 mod quarantine;
+pub mod retention;
 mod runs;
 mod vcfs;
 mod watch;
@@ -34,6 +36,8 @@ pub struct Engine {
     plan: Arc<Mutex<Option<Arc<Plan>>>>,
     /// True while this node owns the watched folders and scans them.
     pub scanning: Arc<AtomicBool>,
+    /// Each destination's health as this node last wrote it (see `note_destination`).
+    health: Arc<alerts::HealthBook>,
 }
 
 impl Engine {
@@ -43,6 +47,7 @@ impl Engine {
             config,
             plan: Arc::default(),
             scanning: Arc::default(),
+            health: Arc::default(),
         }
     }
 

@@ -3,6 +3,7 @@
 //! Both back ends run the same SQL text: SQLite accepts `$1` placeholders too, and the
 //! schemas in `migrations/` keep the column types compatible (TEXT, 64-bit integers).
 
+mod alerts;
 mod audit;
 mod flows;
 mod instruments;
@@ -12,9 +13,11 @@ mod orders;
 mod outbox;
 mod ownership;
 mod reports;
+mod retention;
 mod runs;
 mod users;
 
+pub use alerts::{AlertRow, ClaimedNotice, DestinationHealth, NoticeRow};
 pub use audit::{AuditEvent, AuditVerification, NewAuditEvent};
 pub use flows::{FlowStats, Latency, LATENCY_BUCKETS};
 pub use instruments::{InstrumentFileRow, InstrumentFileSummary, NewInstrumentFile};
@@ -24,6 +27,7 @@ pub use orders::Order;
 pub use outbox::{ClaimRule, ClaimedMessage, FhirDeliveryRow};
 pub use ownership::Ownership;
 pub use reports::{MessageRow, NewMessage, NewReport, QuarantineRow, ReportRow};
+pub use retention::Pruned;
 pub use runs::RunRow;
 pub use users::{Role, User};
 
@@ -86,7 +90,15 @@ impl Store {
                     .await?,
             )
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            Db::Postgres(PgPoolOptions::new().max_connections(8).connect(url).await?)
+            // A database that is gone must answer a source with an error within seconds
+            // (an order gets AE, "send it again"), not hold it for sqlx's default 30 s.
+            Db::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(8)
+                    .acquire_timeout(std::time::Duration::from_secs(5))
+                    .connect(url)
+                    .await?,
+            )
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };

@@ -144,6 +144,13 @@ enum Command {
         )]
         config: PathBuf,
     },
+    /// Delete delivered messages older than `[retention] delivered_after`, once, and print
+    /// how many (`serve` does this every `[retention] interval`). Queued, stored and
+    /// dead-lettered messages are never deleted.
+    Prune {
+        #[arg(long, env = "GENOBRIDGE_CONFIG", default_value = "genobridge.toml")]
+        config: PathBuf,
+    },
     /// Mapping versions: list, show, export, import, validate, diff, test, submit, approve,
     /// activate, and the report targets.
     Mapping {
@@ -261,6 +268,7 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
             database_url,
             config,
         } => mapping::run(command, database_url, &config).await,
+        Command::Prune { config } => prune(&config).await,
         Command::Audit {
             command: AuditCommand::Verify,
             database_url,
@@ -279,6 +287,32 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
             }
         }
     }
+}
+
+/// `genobridge prune`: one pruning by the configuration's `[retention]`.
+async fn prune(config: &std::path::Path) -> Result<i32, String> {
+    let cfg = load_config(config)?;
+    let Some(retention) = cfg.retention.clone() else {
+        return Err(format!(
+            "{}: there is no [retention] table, so nothing is ever pruned",
+            config.display()
+        ));
+    };
+    let store = Store::open(&cfg.database_url)
+        .await
+        .map_err(|e| format!("{}: {e}", cfg.database_url))?;
+    let engine = engine::pipeline::Engine::new(store, cfg);
+    let pruned =
+        engine::pipeline::retention::prune_once(&engine, &retention, std::time::SystemTime::now())
+            .await?;
+    println!(
+        "pruned {} delivered messages, {} LIMS deliveries and {} alert notices older than {}",
+        pruned.messages,
+        pruned.lims_deliveries,
+        pruned.alert_notices,
+        humantime::format_duration(retention.delivered_after)
+    );
+    Ok(0)
 }
 
 /// The store at `--database-url`, else the configuration's, else `.data/genobridge.db`.

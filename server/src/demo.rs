@@ -204,6 +204,9 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
     if let Some(lims) = &cfg.lims {
         lims.destination.client()?;
     }
+    if let Some(webhook) = cfg.alerts.as_ref().and_then(|a| a.webhook.as_ref()) {
+        webhook.client()?;
+    }
     // Every listener the configuration names is bound before anything else starts.
     let web_listener = bind("listen", &cfg.listen).await?;
     let listen = web_listener.local_addr().map_err(|e| e.to_string())?;
@@ -255,6 +258,20 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
         shutdown(rx.clone()),
     ));
     listeners.watch("engine", &engine_task);
+    let alerts_task = tokio::spawn(pipeline::alerts::run_forever(
+        engine.clone(),
+        shutdown(rx.clone()),
+    ));
+    if cfg.alerts.is_some() {
+        listeners.watch("alerts", &alerts_task);
+    }
+    let retention_task = tokio::spawn(pipeline::retention::run_forever(
+        engine.clone(),
+        shutdown(rx.clone()),
+    ));
+    if cfg.retention.is_some() {
+        listeners.watch("retention", &retention_task);
+    }
     // Without a destination a delivery loop ends at once, as it should.
     if cfg.lims.is_some() {
         listeners.watch("lims_delivery", &lims_task);
@@ -328,6 +345,8 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
     .map_err(|e| format!("web server: {e}"))?;
     let _ = engine_task.await;
     let _ = lims_task.await;
+    let _ = alerts_task.await;
+    let _ = retention_task.await;
     for task in queue_tasks {
         let _ = task.await;
     }

@@ -3,8 +3,8 @@
 
 use crate::api::{get_dashboard, ReprocessLims};
 use crate::components::{
-    stats, AuditTable, Card, Filter, LimsTable, MessagesTable, QcTable, QuarantineList, RunsTable,
-    SignedIn, WaitingList,
+    stats, AlertBanner, AuditTable, Card, Filter, LimsTable, MessagesTable, QcTable,
+    QuarantineList, RunsTable, SignedIn, WaitingList,
 };
 use crate::model::Me;
 use leptos::prelude::*;
@@ -58,6 +58,7 @@ fn Console(me: Me, csrf: String) -> impl IntoView {
                                     </Card>
                                 });
                                 view! {
+                                    <AlertBanner alerts=d.alerts />
                                     {stats}
                                     <Card title="Sequencing runs" subtitle="Completed run folders picked up by the watcher">
                                         <RunsTable runs=d.runs />

@@ -181,6 +181,9 @@ pub struct Step {
     pub error: Option<String>,
     /// The answer's body, cut to [`MAX_KEPT_BODY_BYTES`].
     pub body: Option<String>,
+    /// No usable answer (no connection, a timeout, a 5xx/408/429): the destination is
+    /// failing, which is what `destination_failing` alerts watch. A refusal is an answer.
+    pub unanswered: bool,
 }
 
 /// The queue's rule for an attempt's outcome: 2xx delivered; a refusal dead-lettered at
@@ -203,6 +206,7 @@ pub fn next_step(
             http_status: Some(status),
             error: None,
             body: Some(body).filter(|b| !b.is_empty()),
+            unanswered: false,
         },
         HttpOutcome::Refused { status, body } => Step {
             status: "dead_letter",
@@ -213,6 +217,7 @@ pub fn next_step(
                 status_text(status)
             )),
             body: Some(body),
+            unanswered: false,
         },
         HttpOutcome::Transient {
             status,
@@ -225,6 +230,7 @@ pub fn next_step(
             http_status: status,
             error: Some(format!("gave up after {attempt} attempts: {reason}")),
             body,
+            unanswered: true,
         },
         HttpOutcome::Transient {
             status,
@@ -241,6 +247,7 @@ pub fn next_step(
                 http_status: status,
                 error: Some(reason),
                 body,
+                unanswered: true,
             }
         }
     }

@@ -122,22 +122,31 @@ pub fn next_step(
         http_status: None,
         error,
         body: None,
+        unanswered: false,
+    };
+    let no_ack = |s: Step| Step {
+        unanswered: true,
+        ..s
     };
     match outcome {
         Outcome::Accepted => (step("delivered", 0, None), Some("AA".into())),
         Outcome::Refused { code, reason } => (step("dead_letter", 0, Some(reason)), Some(code)),
         Outcome::Transient { reason } if attempt >= max => (
-            step(
+            no_ack(step(
                 "dead_letter",
                 0,
                 Some(format!("gave up after {attempt} attempts: {reason}")),
-            ),
+            )),
             None,
         ),
         Outcome::Transient { reason } => {
             let wait = dest.backoff_ms(u32::try_from(attempt).unwrap_or(u32::MAX));
             (
-                step("pending", now_ms.saturating_add(wait as i64), Some(reason)),
+                no_ack(step(
+                    "pending",
+                    now_ms.saturating_add(wait as i64),
+                    Some(reason),
+                )),
                 None,
             )
         }

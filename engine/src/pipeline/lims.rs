@@ -260,6 +260,7 @@ async fn attempt(engine: &Engine, lims: &LimsConfig, client: &LimsClient, c: Cla
         "the LIMS",
         now_ms(),
     );
+    engine.note_destination("lims", &step).await;
     // A 2xx body is not kept for the LIMS: only a refusal's or a failure's reason is.
     let body = if step.status == "delivered" {
         None

@@ -127,6 +127,7 @@ pub async fn deliver_due_timed(
             let started = std::time::Instant::now();
             let step = q.attempt(engine, c).await;
             times.push(started.elapsed());
+            engine.note_destination(q.kind, &step).await;
             (step.status == "pending").then_some((i + 1, step.next_attempt_ms))
         };
         if let Some((from, due)) = give_back_from {

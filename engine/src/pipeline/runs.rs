@@ -26,16 +26,14 @@ pub async fn scan(engine: &Engine, state: &mut ScanState) {
         if state.done.contains(&dir) {
             continue;
         }
-        match illumina::completion_with(&dir, &engine.config.watch.completion) {
+        // False when the store could not be reached: the folder is looked at again.
+        let finished = match illumina::completion_with(&dir, &engine.config.watch.completion) {
             Completion::InProgress { .. } => continue,
-            Completion::Failed { status } => {
-                failed(engine, &dir, &status).await;
-                state.done.insert(dir);
-            }
-            Completion::Complete => {
-                record(engine, &dir).await;
-                state.done.insert(dir);
-            }
+            Completion::Failed { status } => failed(engine, &dir, &status).await,
+            Completion::Complete => record(engine, &dir).await,
+        };
+        if finished {
+            state.done.insert(dir);
         }
     }
 }
@@ -58,8 +56,13 @@ fn metadata_sha(dir: &Path) -> String {
     hex::encode(h.finalize())
 }
 
-/// Claims the folder in `instrument_files`; false when it was handled before.
-async fn claim(engine: &Engine, dir: &Path, status: &str) -> Option<i64> {
+/// Claims the folder in `instrument_files`: its row id, none when it was handled before,
+/// an error when the store could not be reached.
+async fn claim(
+    engine: &Engine,
+    dir: &Path,
+    status: &str,
+) -> Result<Option<i64>, crate::store::StoreError> {
     let new = NewInstrumentFile {
         path: dir.display().to_string(),
         sha256: metadata_sha(dir),
@@ -69,17 +72,20 @@ async fn claim(engine: &Engine, dir: &Path, status: &str) -> Option<i64> {
         warnings_json: "[]".into(),
         quarantine_id: None,
     };
-    engine
-        .store
-        .claim_instrument_file(&new)
-        .await
-        .ok()
-        .flatten()
+    engine.store.claim_instrument_file(&new).await
 }
 
-async fn failed(engine: &Engine, dir: &Path, status: &str) {
-    if claim(engine, dir, "failed").await.is_none() {
-        return;
+/// Logs a store failure; false, so the folder is tried again.
+fn retry(dir: &Path, e: crate::store::StoreError) -> bool {
+    tracing::error!(folder = %dir.display(), error = %e, "recording a run folder failed; will retry");
+    false
+}
+
+async fn failed(engine: &Engine, dir: &Path, status: &str) -> bool {
+    match claim(engine, dir, "failed").await {
+        Ok(Some(_)) => {}
+        Ok(None) => return true,
+        Err(e) => return retry(dir, e),
     }
     let name = dir
         .file_name()
@@ -95,9 +101,10 @@ async fn failed(engine: &Engine, dir: &Path, status: &str) {
             json!({ "status": status }),
         ))
         .await;
+    true
 }
 
-async fn record(engine: &Engine, dir: &Path) {
+async fn record(engine: &Engine, dir: &Path) -> bool {
     let store = &engine.store;
     let folder = dir.display().to_string();
     match read_run(dir, &engine.config.watch.completion) {
@@ -126,21 +133,26 @@ async fn record(engine: &Engine, dir: &Path) {
                 // The mappings read the connector's record tree: the one `genobridge parse`
                 // prints and `/sources` lists, never the stored run's own shape.
                 super::lims::enqueue_run(engine, &parsed.tree, &run.run_id, &folder).await;
+                true
             }
             Ok(None) => {
                 super::lims::enqueue_missing(engine, &run.run_id, &parsed.tree).await;
+                true
             }
-            Err(e) => tracing::error!(error = %e, "recording a run failed"),
+            Err(e) => retry(dir, e),
         },
         Err(e) => {
-            let Some(id) = claim(engine, dir, "quarantined").await else {
-                return;
+            let id = match claim(engine, dir, "quarantined").await {
+                Ok(Some(id)) => id,
+                Ok(None) => return true,
+                Err(e) => return retry(dir, e),
             };
             if let Some(q) =
                 quarantine_input(engine, dir, illumina::connector::RUN_FOLDER, &e.to_string()).await
             {
                 let _ = store.set_instrument_file_quarantine(id, q).await;
             }
+            true
         }
     }
 }

@@ -27,8 +27,61 @@ pub async fn scan(engine: &Engine, state: &mut ScanState) {
         if state.done.contains(&path) || !state.settled(&path, settle) {
             continue;
         }
-        process_vcf(engine, &path).await;
+        // A store that cannot be reached is not the file's fault: the file is looked at
+        // again on the next scan, and nothing is quarantined.
+        if let VcfOutcome::Retry { reason } = process_vcf(engine, &path).await {
+            tracing::warn!(file = %path.display(), %reason, "VCF not finished; will retry");
+            continue;
+        }
         state.done.insert(path);
+    }
+    if state
+        .last_sweep
+        .is_none_or(|t| t.elapsed() >= SWEEP_INTERVAL)
+    {
+        state.last_sweep = Some(std::time::Instant::now());
+        recover_missing_messages(engine, state).await;
+    }
+}
+
+/// How often reports linked to an order but short of messages are looked for.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Builds the messages of reports that have an order but lack some (the store failed
+/// between the report and its messages, here or when an order released it), from the
+/// report's source file. Each report is tried once per process when its file is gone.
+async fn recover_missing_messages(engine: &Engine, state: &mut ScanState) {
+    let store = &engine.store;
+    let missing = match store
+        .reports_missing_messages(MESSAGE_KINDS.len() as i64, 20)
+        .await
+    {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(error = %e, "looking for reports without their messages failed");
+            return;
+        }
+    };
+    for (report_id, source_file, sample_id) in missing {
+        if !state.unrecoverable.insert(report_id) && !Path::new(&source_file).exists() {
+            continue;
+        }
+        let owned = std::path::PathBuf::from(&source_file);
+        let selection = engine.config.selection.clone();
+        let built = tokio::task::spawn_blocking(move || {
+            build_report(&owned, Some(&sample_id), None, &selection, |_, _, _| {})
+        })
+        .await;
+        match built {
+            Ok(Ok(report)) => {
+                state.unrecoverable.remove(&report_id);
+                finish_report(engine, report_id, &report).await;
+            }
+            Ok(Err(e)) => {
+                tracing::error!(report_id, error = %e, "a report lacks its messages and its file cannot be read")
+            }
+            Err(e) => tracing::error!(report_id, error = %e, "rebuilding a report failed"),
+        }
     }
 }
 
@@ -42,10 +95,22 @@ fn sha256_file(path: &Path) -> std::io::Result<String> {
 /// What became of one VCF.
 #[derive(Debug, PartialEq, Eq)]
 pub enum VcfOutcome {
-    Reported { report_id: i64, messages: Vec<i64> },
-    NeedsOrder { report_id: i64 },
+    Reported {
+        report_id: i64,
+        messages: Vec<i64>,
+    },
+    NeedsOrder {
+        report_id: i64,
+    },
     AlreadyReported,
-    Quarantined { reason: String },
+    Quarantined {
+        reason: String,
+    },
+    /// The store could not be reached: nothing was lost or quarantined, and the file is
+    /// looked at again.
+    Retry {
+        reason: String,
+    },
 }
 
 pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
@@ -74,11 +139,14 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
     };
     let accession = engine.config.watch.accession_of(path);
     let order = match &accession {
-        Some(acc) => store
-            .order_for(acc, &report.head.sample_id)
-            .await
-            .ok()
-            .flatten(),
+        Some(acc) => match store.order_for(acc, &report.head.sample_id).await {
+            Ok(o) => o,
+            Err(e) => {
+                return VcfOutcome::Retry {
+                    reason: format!("looking up the order: {e}"),
+                }
+            }
+        },
         None => None,
     };
     let status = if order.is_some() {
@@ -102,7 +170,9 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
         Ok(Some(id)) => id,
         Ok(None) => return finish_reported(engine, &sha, &report).await,
         Err(e) => {
-            return quarantine(engine, &source, format!("storing the report failed: {e}")).await
+            return VcfOutcome::Retry {
+                reason: format!("storing the report: {e}"),
+            }
         }
     };
     tracing::info!(
@@ -142,10 +212,12 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
     let Some(order) = order else {
         return VcfOutcome::NeedsOrder { report_id };
     };
-    let messages = build_and_send(engine, report_id, &report, &order, &[]).await;
-    VcfOutcome::Reported {
-        report_id,
-        messages,
+    match build_and_send(engine, report_id, &report, &order, &[]).await {
+        Ok(messages) => VcfOutcome::Reported {
+            report_id,
+            messages,
+        },
+        Err(reason) => VcfOutcome::Retry { reason },
     }
 }
 
@@ -153,24 +225,38 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
 /// was stored and before all of its messages were (or after its order was linked and
 /// before they were). Then the missing messages are built now, as they would have been.
 async fn finish_reported(engine: &Engine, sha: &str, report: &Report) -> VcfOutcome {
+    match engine
+        .store
+        .report_for_source(sha, &report.head.sample_id)
+        .await
+    {
+        Ok(Some((report_id, status, Some(_)))) if status == "ready" => {
+            finish_report(engine, report_id, report).await
+        }
+        Ok(_) => VcfOutcome::AlreadyReported,
+        Err(e) => VcfOutcome::Retry {
+            reason: format!("looking up the report: {e}"),
+        },
+    }
+}
+
+/// Builds whichever messages a ready report lacks.
+async fn finish_report(engine: &Engine, report_id: i64, report: &Report) -> VcfOutcome {
     let store = &engine.store;
-    let Ok(Some((report_id, status, Some(order_pk)))) =
-        store.report_for_source(sha, &report.head.sample_id).await
-    else {
-        return VcfOutcome::AlreadyReported;
+    let retry = |what: &str, e: crate::store::StoreError| VcfOutcome::Retry {
+        reason: format!("{what}: {e}"),
     };
     let have = match store.message_kinds(report_id).await {
         Ok(k) => k,
-        Err(e) => {
-            tracing::error!(report_id, error = %e, "reading a report's messages failed");
-            return VcfOutcome::AlreadyReported;
-        }
+        Err(e) => return retry("reading the report's messages", e),
     };
-    if status != "ready" || MESSAGE_KINDS.iter().all(|k| have.iter().any(|h| h == k)) {
+    if MESSAGE_KINDS.iter().all(|k| have.iter().any(|h| h == k)) {
         return VcfOutcome::AlreadyReported;
     }
-    let Ok(Some(order)) = store.order_by_id(order_pk).await else {
-        return VcfOutcome::AlreadyReported;
+    let order = match store.order_of_report(report_id).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return VcfOutcome::AlreadyReported,
+        Err(e) => return retry("reading the report's order", e),
     };
     tracing::warn!(
         report_id,
@@ -184,10 +270,12 @@ async fn finish_reported(engine: &Engine, sha: &str, report: &Report) -> VcfOutc
             json!({ "report_id": report_id, "had": have }),
         ))
         .await;
-    let messages = build_and_send(engine, report_id, report, &order, &have).await;
-    VcfOutcome::Reported {
-        report_id,
-        messages,
+    match build_and_send(engine, report_id, report, &order, &have).await {
+        Ok(messages) => VcfOutcome::Reported {
+            report_id,
+            messages,
+        },
+        Err(reason) => VcfOutcome::Retry { reason },
     }
 }
 
@@ -236,17 +324,22 @@ pub async fn release_waiting(engine: &Engine, order: &Order) {
                 json!({ "report_id": report_id, "order_id": order.id }),
             ))
             .await;
-        build_and_send(engine, report_id, &report, order, &[]).await;
+        // A failure here is mended by the sweep for reports short of messages.
+        if let Err(reason) = build_and_send(engine, report_id, &report, order, &[]).await {
+            tracing::warn!(report_id, %reason, "messages of a released report not stored yet");
+        }
     }
 }
 
+/// Builds and queues the report's messages (but the kinds in `have`). Fails, after
+/// storing what it could, when a message could not be stored.
 async fn build_and_send(
     engine: &Engine,
     report_id: i64,
     report: &Report,
     order: &Order,
     have: &[String],
-) -> Vec<i64> {
+) -> Result<Vec<i64>, String> {
     let store = &engine.store;
     let mut ids = Vec::new();
     let plan = engine.report_plan().await;
@@ -309,11 +402,8 @@ async fn build_and_send(
         };
         let id = match store.insert_message(&msg).await {
             Ok(id) => id,
-            Err(e) => {
-                // The report stays without it; the next scan of the file builds it again.
-                tracing::error!(report_id, kind, error = %e, "storing a message failed");
-                continue;
-            }
+            // The report stays without it until a later scan builds it again.
+            Err(e) => return Err(format!("storing the {kind} message: {e}")),
         };
         let detail = json!({ "message_id": id, "kind": kind, "control_id": control_id, "destination": destination, "status": status, "idempotency_key": idempotency_key, "report_id": report_id, "mapping": plan.name, "mapping_sha256": plan.sha256 });
         let _ = store
@@ -326,7 +416,7 @@ async fn build_and_send(
             .await;
         ids.push(id);
     }
-    ids
+    Ok(ids)
 }
 
 /// Results for one accession keep their order at an ordered destination.

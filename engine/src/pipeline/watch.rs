@@ -22,6 +22,10 @@ pub struct ScanState {
     /// QC files finished with, by the size and mtime they had: a file rewritten in place
     /// is looked at again (and recorded again only if its content changed).
     pub(super) qc_done: HashMap<PathBuf, (u64, Option<SystemTime>)>,
+    /// When reports short of messages were last looked for.
+    pub(super) last_sweep: Option<Instant>,
+    /// Reports short of messages whose rebuild failed once in this process.
+    pub(super) unrecoverable: HashSet<i64>,
 }
 
 impl ScanState {

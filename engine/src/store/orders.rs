@@ -59,9 +59,11 @@ impl Store {
             .bind(accession).bind(sample_id).fetch_optional(p).await?))
     }
 
-    /// The order with this row id.
-    pub async fn order_by_id(&self, id: i64) -> Result<Option<Order>> {
-        let sql = format!("SELECT {COLUMNS} FROM orders WHERE id = $1");
-        Ok(with_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await?))
+    /// The order a report is linked to.
+    pub async fn order_of_report(&self, report_id: i64) -> Result<Option<Order>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM orders WHERE id = (SELECT order_pk FROM reports WHERE id = $1)"
+        );
+        Ok(with_pool!(self, p => sqlx::query_as(&sql).bind(report_id).fetch_optional(p).await?))
     }
 }

@@ -105,6 +105,21 @@ impl Store {
             .bind(sha256).bind(sample_id).fetch_optional(p).await?))
     }
 
+    /// Ready reports (linked to an order) with fewer than `kinds` kinds of message, oldest
+    /// first: (id, source file, sample).
+    pub async fn reports_missing_messages(
+        &self,
+        kinds: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, String)>> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT r.id, r.source_file, r.sample_id FROM reports r \
+             WHERE r.status = 'ready' AND r.order_pk IS NOT NULL \
+             AND (SELECT COUNT(DISTINCT m.kind) FROM messages m WHERE m.report_pk = r.id) < $1 \
+             ORDER BY r.id LIMIT $2")
+            .bind(kinds).bind(limit).fetch_all(p).await?))
+    }
+
     pub async fn list_reports(&self) -> Result<Vec<ReportRow>> {
         Ok(with_pool!(self, p => sqlx::query_as(
             "SELECT id, sample_id, accession, source_file, status, records_read, variants_reported, records_rejected, created_at \

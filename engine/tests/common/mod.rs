@@ -156,6 +156,8 @@ pub fn config(root: &Path, port: u16) -> Config {
         demo: DemoConfig::default(),
         connectors: Default::default(),
         node: "test-node".into(),
+        alerts: None,
+        retention: None,
     }
 }
 

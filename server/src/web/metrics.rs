@@ -124,6 +124,41 @@ async fn metrics(State(state): State<WebState>) -> Response {
                 .collect(),
         ));
     }
+    // Alerts and destination health are extras: a failure to read them leaves them out.
+    let open = state.store.open_alerts().await.unwrap_or_default();
+    if !open.is_empty() {
+        all.push(family(
+            "genobridge_alert_firing",
+            "1 for each alert rule with an open episode (see [alerts] in the configuration).",
+            MetricType::GAUGE,
+            open.iter()
+                .map(|a| {
+                    gauge(
+                        vec![label("rule", &a.rule), label("condition", &a.condition)],
+                        1.0,
+                    )
+                })
+                .collect(),
+        ));
+    }
+    let health = state.store.destination_health().await.unwrap_or_default();
+    if !health.is_empty() {
+        let now = engine::store::now_ms();
+        all.push(family(
+            "genobridge_destination_failing_seconds",
+            "How long each destination has left every attempt unanswered (0 while it answers).",
+            MetricType::GAUGE,
+            health
+                .iter()
+                .map(|h| {
+                    let secs = h
+                        .failing_since_ms
+                        .map_or(0.0, |t| (now - t).max(0) as f64 / 1000.0);
+                    gauge(vec![label("queue", &h.queue)], secs)
+                })
+                .collect(),
+        ));
+    }
     if let Some((node, scanning)) = state.listeners.node() {
         all.push(family(
             "genobridge_node_scans_folders",

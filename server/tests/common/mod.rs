@@ -3,6 +3,8 @@
 //! ends, their output read line by line, and the Python EHR that sends an order.
 #![allow(dead_code)]
 
+pub mod fleet;
+
 use serde_json::Value;
 use std::{
     io::{BufRead, BufReader, Read},

@@ -1,6 +1,7 @@
 """A stand-in EHR inbound interface for fault tests: python-hl7's asyncio MLLP server
 (hl7.mllp.start_hl7_server, not GenoBridge's code). For every message it receives it
-appends one line to LOG, `MSH-10<TAB>SHA-256 of the message`, flushed before it answers,
+appends one line to LOG, `MSH-10<TAB>SHA-256 of the message<TAB>ORC-3.1 (the filler
+order number: the accession)`, flushed before it answers,
 then ACKs with hl7's own create_ack: AA, or AE for a control id given with --refuse.
 Connections stay open for as many messages as the sender sends.
 
@@ -35,7 +36,11 @@ async def main():
                 message = await reader.readmessage()
                 control_id = str(message.segment("MSH")[10])
                 digest = hashlib.sha256(str(message).encode("utf-8")).hexdigest()
-                log.write(f"{control_id}\t{digest}\n")
+                try:
+                    accession = str(message.segment("ORC")[3]).split("^")[0]
+                except (KeyError, IndexError):
+                    accession = ""
+                log.write(f"{control_id}\t{digest}\t{accession}\n")
                 log.flush()
                 code = "AE" if control_id in refuse else "AA"
                 writer.writemessage(message.create_ack(ack_code=code))

@@ -1,0 +1,246 @@
+//! The alert loop: check every rule (`crate::alerts`), fire or resolve episodes, then post
+//! the pending notices to the webhook with the outbox's retry rule. Each node runs it; the
+//! store opens at most one episode per rule, so a notice is never doubled by N nodes.
+
+use super::Engine;
+use crate::{
+    alerts::{observe, AlertRule, AlertsConfig},
+    delivery::lims::{backoff_ms, next_step, RestClient, Step},
+    store::{now_ms, AlertRow, NewAuditEvent},
+};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+/// The JSON posted for an episode. `text` is what chat webhooks (Slack, Mattermost,
+/// Teams' incoming webhooks) show; the other keys are for whatever reads it by program.
+fn notice(a: &AlertRow, event: &str, now: &str) -> String {
+    let state = if event == "fired" {
+        "firing"
+    } else {
+        "resolved"
+    };
+    let text = match event {
+        "fired" => format!("[FIRING] GenoBridge alert {}: {}", a.rule, a.summary),
+        _ => format!("[RESOLVED] GenoBridge alert {}: {}", a.rule, now),
+    };
+    json!({
+        "source": "GenoBridge", "alert_id": a.id, "rule": a.rule, "state": state,
+        "condition": a.condition, "summary": a.summary, "now": now, "fired_at": a.fired_at,
+        "resolved_at": a.resolved_at, "node": a.node, "text": text,
+    })
+    .to_string()
+}
+
+/// Checks every rule once: fires what began, resolves what cleared (and any open episode
+/// of a rule no longer configured). Returns the episodes this call changed.
+pub async fn evaluate_once(engine: &Engine, rules: &[AlertRule], webhook: bool) -> Vec<AlertRow> {
+    let store = &engine.store;
+    let node = engine.config.node.as_str();
+    let open = match store.open_alerts().await {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading open alerts failed");
+            return Vec::new();
+        }
+    };
+    let mut changed = Vec::new();
+    let now = now_ms();
+    for rule in rules {
+        let Ok(condition) = rule.condition() else {
+            continue; // refused when the configuration was read
+        };
+        let seen = match observe(store, &condition, now).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(rule = %rule.name, error = %e, "checking an alert rule failed");
+                continue;
+            }
+        };
+        let current = open.iter().find(|a| a.rule == rule.name);
+        if seen.holds && current.is_none() {
+            let fired = store
+                .fire_alert(&rule.name, condition.name(), &seen.summary, node, |a| {
+                    webhook.then(|| notice(a, "fired", &seen.summary))
+                })
+                .await;
+            if let Some(a) = settle(engine, fired, "alert.fired").await {
+                tracing::warn!(rule = %a.rule, summary = %a.summary, "alert fired");
+                changed.push(a);
+            }
+        } else if let (false, Some(a)) = (seen.holds, current) {
+            let resolved = store
+                .resolve_alert(a.id, |a| {
+                    webhook.then(|| notice(a, "resolved", &seen.summary))
+                })
+                .await;
+            if let Some(a) = settle(engine, resolved, "alert.resolved").await {
+                tracing::info!(rule = %a.rule, "alert resolved");
+                changed.push(a);
+            }
+        }
+    }
+    for a in open
+        .iter()
+        .filter(|a| !rules.iter().any(|r| r.name == a.rule))
+    {
+        let why = "the rule is no longer in the configuration";
+        let resolved = store
+            .resolve_alert(a.id, |a| webhook.then(|| notice(a, "resolved", why)))
+            .await;
+        changed.extend(settle(engine, resolved, "alert.resolved").await);
+    }
+    changed
+}
+
+/// Audits an episode this node opened or closed.
+async fn settle(
+    engine: &Engine,
+    result: crate::store::Result<Option<AlertRow>>,
+    action: &str,
+) -> Option<AlertRow> {
+    let a = match result {
+        Ok(a) => a?,
+        Err(e) => {
+            tracing::warn!(error = %e, action, "recording an alert failed");
+            return None;
+        }
+    };
+    let detail = json!({
+        "alert_id": a.id, "condition": a.condition, "summary": a.summary,
+        "fired_at": a.fired_at, "resolved_at": a.resolved_at, "node": engine.config.node,
+    });
+    if let Err(e) = engine
+        .store
+        .append_audit(NewAuditEvent::system(action, "alert", &a.rule, detail))
+        .await
+    {
+        tracing::error!(error = %e, action, "auditing an alert failed");
+    }
+    Some(a)
+}
+
+/// Posts the due notices, oldest first. Returns how many were attempted.
+pub async fn send_notices(engine: &Engine, client: &RestClient, cfg: &AlertsConfig) -> usize {
+    let Some(webhook) = &cfg.webhook else {
+        return 0;
+    };
+    let store = &engine.store;
+    let now = now_ms();
+    let lease = now + 2 * (webhook.timeout_ms as i64) + 5_000;
+    let claimed = match store.claim_alert_notices(now, lease, 20).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "claiming alert notices failed");
+            return 0;
+        }
+    };
+    for n in &claimed {
+        let outcome = client
+            .send(
+                &n.body,
+                &format!("genobridge-alert-{}-{}", n.alert_id, n.event),
+            )
+            .await;
+        let step: Step = next_step(
+            outcome,
+            n.attempts,
+            webhook.max_attempts,
+            |a| backoff_ms(1_000, 300_000, a),
+            "the alert webhook",
+            now_ms(),
+        );
+        if step.status != "pending" {
+            let action = if step.status == "delivered" {
+                "alert.notified"
+            } else {
+                "alert.notice_dead_letter"
+            };
+            let detail = json!({ "alert_id": n.alert_id, "notice_id": n.id, "event": n.event, "attempts": n.attempts, "http_status": step.http_status, "error": step.error });
+            let _ = store
+                .append_audit(NewAuditEvent::system(
+                    action,
+                    "alert",
+                    &n.alert_id.to_string(),
+                    detail,
+                ))
+                .await;
+        }
+        if let Err(e) = store
+            .record_alert_notice(
+                n.id,
+                step.status,
+                step.next_attempt_ms,
+                step.error.as_deref(),
+            )
+            .await
+        {
+            tracing::warn!(notice_id = n.id, error = %e, "recording an alert notice failed");
+        }
+    }
+    claimed.len()
+}
+
+/// Checks the rules and sends notices until `shutdown` resolves. Without `[alerts]` it
+/// ends at once.
+pub async fn run_forever(engine: Engine, shutdown: impl std::future::Future<Output = ()>) {
+    let Some(cfg) = engine.config.alerts.clone() else {
+        return;
+    };
+    let client = match cfg.webhook.as_ref().map(|w| w.client()) {
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => {
+            tracing::error!("alert notices disabled: {e}");
+            None
+        }
+        None => None,
+    };
+    let mut tick = tokio::time::interval(Duration::from_millis(cfg.evaluate_interval_ms.max(50)));
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = tick.tick() => {}
+        }
+        evaluate_once(&engine, &cfg.rules, client.is_some()).await;
+        if let Some(c) = &client {
+            send_notices(&engine, c, &cfg).await;
+        }
+    }
+}
+
+const HEALTH_REFRESH: Duration = Duration::from_secs(5);
+
+/// What this node last wrote of each destination's health: whether it was failing, when.
+pub(crate) type HealthBook =
+    std::sync::Mutex<std::collections::HashMap<&'static str, (bool, Instant)>>;
+
+impl Engine {
+    /// Notes whether a destination answered an attempt. The store is written when that
+    /// changes, and at least every few seconds while it does not (so nodes that disagree
+    /// converge), rather than on every attempt.
+    pub(crate) async fn note_destination(&self, queue: &'static str, step: &Step) {
+        let failing = step.unanswered;
+        let fresh = self
+            .health
+            .lock()
+            .ok()
+            .and_then(|b| b.get(queue).copied())
+            .is_some_and(|(was, at)| was == failing && at.elapsed() < HEALTH_REFRESH);
+        if fresh {
+            return;
+        }
+        let error = failing.then_some(step.error.as_deref()).flatten();
+        match self
+            .store
+            .note_destination(queue, failing, error, &self.config.node, now_ms())
+            .await
+        {
+            Ok(()) => {
+                if let Ok(mut b) = self.health.lock() {
+                    b.insert(queue, (failing, Instant::now()));
+                }
+            }
+            Err(e) => tracing::warn!(queue, error = %e, "noting destination health failed"),
+        }
+    }
+}

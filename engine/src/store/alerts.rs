@@ -1,0 +1,247 @@
+//! Alert episodes, their webhook notices, and what the rules read: each destination's
+//! health, queue ages and recent dead letters. An episode and its notice are written in one
+//! transaction, and at most one episode per rule is open (a partial unique index), so N
+//! nodes evaluating the same rules fire each episode once.
+
+use super::{with_pool, Result, Store};
+use serde::{Deserialize, Serialize};
+
+/// One alert episode.
+#[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow, PartialEq)]
+pub struct AlertRow {
+    pub id: i64,
+    pub rule: String,
+    /// `queue_age`, `dead_letters` or `destination_failing`.
+    pub condition: String,
+    /// What was seen when it fired, in our words (counts, ages, the transport error; no PHI).
+    pub summary: String,
+    pub fired_at: String,
+    pub resolved_at: Option<String>,
+    /// The node that fired it.
+    pub node: String,
+}
+
+/// A webhook notice claimed for one attempt.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ClaimedNotice {
+    pub id: i64,
+    pub alert_id: i64,
+    pub event: String,
+    pub body: String,
+    /// Counting this attempt.
+    pub attempts: i64,
+}
+
+/// A notice's delivery state, for the API and tests.
+#[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow, PartialEq)]
+pub struct NoticeRow {
+    pub id: i64,
+    pub alert_id: i64,
+    pub event: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+/// One destination's health as the delivery loops last wrote it.
+#[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow, PartialEq)]
+pub struct DestinationHealth {
+    pub queue: String,
+    /// The first unanswered attempt of the current streak; none while it answers.
+    pub failing_since_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub node: String,
+    pub updated_ms: i64,
+}
+
+/// The table that holds a queue's rows.
+fn table(queue: &str) -> (&'static str, &'static str) {
+    match queue {
+        "lims" => ("lims_deliveries", "1 = 1"),
+        "fhir" => ("messages", "kind = 'fhir'"),
+        _ => ("messages", "kind = 'lri'"),
+    }
+}
+
+impl Store {
+    /// Notes whether a destination answered its last attempt. A failing streak keeps the
+    /// time it began; an answer ends it.
+    pub async fn note_destination(
+        &self,
+        queue: &str,
+        failing: bool,
+        error: Option<&str>,
+        node: &str,
+        now_ms: i64,
+    ) -> Result<()> {
+        let since = failing.then_some(now_ms);
+        with_pool!(self, p => {
+            sqlx::query(
+                "INSERT INTO destination_health (queue, failing_since_ms, last_error, node, updated_ms) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (queue) DO UPDATE SET \
+                 failing_since_ms = CASE WHEN excluded.failing_since_ms IS NULL THEN NULL \
+                 ELSE COALESCE(destination_health.failing_since_ms, excluded.failing_since_ms) END, \
+                 last_error = excluded.last_error, node = excluded.node, updated_ms = excluded.updated_ms")
+                .bind(queue).bind(since).bind(error).bind(node).bind(now_ms)
+                .execute(p).await?;
+        });
+        Ok(())
+    }
+
+    pub async fn destination_health(&self) -> Result<Vec<DestinationHealth>> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT queue, failing_since_ms, last_error, node, updated_ms FROM destination_health ORDER BY queue")
+            .fetch_all(p).await?))
+    }
+
+    /// The oldest queued row's creation time (RFC 3339) and how many are queued.
+    pub async fn queue_head(&self, queue: &str) -> Result<(Option<String>, i64)> {
+        let (t, only) = table(queue);
+        let sql = format!(
+            "SELECT MIN(created_at), COUNT(*) FROM {t} WHERE status = 'pending' AND {only}"
+        );
+        Ok(with_pool!(self, p => sqlx::query_as(&sql).fetch_one(p).await?))
+    }
+
+    /// Rows dead-lettered at or after `since` (RFC 3339), in one queue or in all.
+    pub async fn dead_letters_since(&self, queue: Option<&str>, since: &str) -> Result<i64> {
+        let queues = match queue {
+            Some(q) => vec![q],
+            None => vec!["lri", "fhir", "lims"],
+        };
+        let mut n = 0;
+        for q in queues {
+            let (t, only) = table(q);
+            let sql = format!(
+                "SELECT COUNT(*) FROM {t} WHERE status = 'dead_letter' AND updated_at >= $1 AND {only}"
+            );
+            let c: i64 =
+                with_pool!(self, p => sqlx::query_scalar(&sql).bind(since).fetch_one(p).await?);
+            n += c;
+        }
+        Ok(n)
+    }
+
+    pub async fn open_alerts(&self) -> Result<Vec<AlertRow>> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT id, rule, condition, summary, fired_at, resolved_at, node FROM alerts \
+             WHERE resolved_at IS NULL ORDER BY id")
+            .fetch_all(p).await?))
+    }
+
+    /// The newest episodes, open or resolved.
+    pub async fn recent_alerts(&self, limit: i64) -> Result<Vec<AlertRow>> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT id, rule, condition, summary, fired_at, resolved_at, node FROM alerts \
+             ORDER BY id DESC LIMIT $1")
+            .bind(limit).fetch_all(p).await?))
+    }
+
+    /// Opens an episode of `rule` unless one is open, with its notice when `notice` builds
+    /// one (given the new episode). Returns the episode when this call opened it.
+    pub async fn fire_alert(
+        &self,
+        rule: &str,
+        condition: &str,
+        summary: &str,
+        node: &str,
+        notice: impl Fn(&AlertRow) -> Option<String>,
+    ) -> Result<Option<AlertRow>> {
+        let now = super::now();
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let row: Option<AlertRow> = sqlx::query_as(
+                "INSERT INTO alerts (rule, condition, summary, fired_at, node) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT DO NOTHING \
+                 RETURNING id, rule, condition, summary, fired_at, resolved_at, node")
+                .bind(rule).bind(condition).bind(summary).bind(&now).bind(node)
+                .fetch_optional(&mut *tx).await?;
+            if let Some(a) = &row {
+                if let Some(body) = notice(a) {
+                    sqlx::query(
+                        "INSERT INTO alert_notices (alert_id, event, body, status, created_at, updated_at) \
+                         VALUES ($1, 'fired', $2, 'pending', $3, $3)")
+                        .bind(a.id).bind(body).bind(&now).execute(&mut *tx).await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(row)
+        })
+    }
+
+    /// Closes an open episode, with its notice. Returns the closed episode when this call
+    /// closed it.
+    pub async fn resolve_alert(
+        &self,
+        id: i64,
+        notice: impl Fn(&AlertRow) -> Option<String>,
+    ) -> Result<Option<AlertRow>> {
+        let now = super::now();
+        with_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let row: Option<AlertRow> = sqlx::query_as(
+                "UPDATE alerts SET resolved_at = $1 WHERE id = $2 AND resolved_at IS NULL \
+                 RETURNING id, rule, condition, summary, fired_at, resolved_at, node")
+                .bind(&now).bind(id)
+                .fetch_optional(&mut *tx).await?;
+            if let Some(a) = &row {
+                if let Some(body) = notice(a) {
+                    sqlx::query(
+                        "INSERT INTO alert_notices (alert_id, event, body, status, created_at, updated_at) \
+                         VALUES ($1, 'resolved', $2, 'pending', $3, $3)")
+                        .bind(a.id).bind(body).bind(&now).execute(&mut *tx).await?;
+                }
+            }
+            tx.commit().await?;
+            Ok(row)
+        })
+    }
+
+    /// Claims due notices, oldest first, until `lease_until_ms`, counting the attempt. An
+    /// alert's resolved notice waits for its fired one, so a receiver never sees them swapped.
+    pub async fn claim_alert_notices(
+        &self,
+        now_ms: i64,
+        lease_until_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<ClaimedNotice>> {
+        let lock = match self.db() {
+            super::Db::Postgres(_) => "FOR UPDATE SKIP LOCKED",
+            super::Db::Sqlite(_) => "",
+        };
+        let sql = format!(
+            "UPDATE alert_notices SET attempts = attempts + 1, next_attempt_ms = $1 \
+             WHERE id IN (SELECT n.id FROM alert_notices n WHERE n.status = 'pending' AND n.next_attempt_ms <= $2 \
+             AND NOT EXISTS (SELECT 1 FROM alert_notices b WHERE b.alert_id = n.alert_id AND b.id < n.id \
+             AND b.status = 'pending') ORDER BY n.id LIMIT $3 {lock}) RETURNING id, alert_id, event, body, attempts"
+        );
+        let mut v: Vec<ClaimedNotice> = with_pool!(self, p => sqlx::query_as(&sql)
+            .bind(lease_until_ms).bind(now_ms).bind(limit).fetch_all(p).await?);
+        v.sort_by_key(|n| n.id);
+        Ok(v)
+    }
+
+    pub async fn record_alert_notice(
+        &self,
+        id: i64,
+        status: &str,
+        next_attempt_ms: i64,
+        error: Option<&str>,
+    ) -> Result<()> {
+        let now = super::now();
+        with_pool!(self, p => {
+            sqlx::query(
+                "UPDATE alert_notices SET status = $1, next_attempt_ms = $2, last_error = $3, updated_at = $4 \
+                 WHERE id = $5")
+                .bind(status).bind(next_attempt_ms).bind(error).bind(&now).bind(id)
+                .execute(p).await?;
+        });
+        Ok(())
+    }
+
+    pub async fn alert_notices(&self) -> Result<Vec<NoticeRow>> {
+        Ok(with_pool!(self, p => sqlx::query_as(
+            "SELECT id, alert_id, event, status, attempts, last_error FROM alert_notices ORDER BY id")
+            .fetch_all(p).await?))
+    }
+}
