@@ -592,3 +592,32 @@ fn bench_mllp_prints_ours_beside_the_peer() {
         assert!(rate > 0.0, "{r}");
     }
 }
+
+#[test]
+fn a_bad_alert_rule_or_a_missing_retention_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("genobridge.toml");
+    let base = format!(
+        "database_url = \"sqlite://{}\"\n[watch]\nruns_dir = \"{}\"\nvcf_dir = \"{}\"\n",
+        tmp.path().join("gb.db").display(),
+        tmp.path().display(),
+        tmp.path().display()
+    );
+    std::fs::write(
+        &config,
+        format!("{base}[[alerts.rules]]\nname = \"ehr-down\"\nwhen = \"destination_failing\"\nqueue = \"lri\"\n"),
+    )
+    .unwrap();
+    for command in ["serve", "prune"] {
+        let (code, _, err) = run(bin().args([command, "--config"]).arg(&config));
+        assert_ne!(code, 0);
+        assert!(
+            err.contains("alerts.rules \"ehr-down\": `when = \"destination_failing\"` needs `for`"),
+            "{command}: {err}"
+        );
+    }
+    std::fs::write(&config, &base).unwrap();
+    let (code, _, err) = run(bin().args(["prune", "--config"]).arg(&config));
+    assert_ne!(code, 0);
+    assert!(err.contains("no [retention] table"), "{err}");
+}

@@ -188,15 +188,14 @@ async fn ehr_down_then_back_on_postgres() {
 
 /// The EHR answers AE to one message. It is dead-lettered at once (no retry can change an
 /// AE); with `ordered` the later result of the same accession waits behind it, and without,
-/// it goes; other accessions flow either way.
+/// it goes; other accessions flow either way. Then `genobridge prune` empties only the
+/// delivered messages.
 async fn one_bad_message(backend: &str, ordered: bool) {
     let dir = test_dir();
     let root = dir.path();
     let db = TestDatabase::new(backend, root, &format!("bad{}", u8::from(ordered))).await;
-    // Reports are numbered as their files are read, in name order: BAD-00001 is report 1,
-    // BAD-00002 report 2 (refused), BAD-00002's correction (`.x`) report 3, BAD-00003 report 4.
-    let refused = "GB00000002L";
-    let (_receiver, ehr) = start_receiver(root, 0, &[refused]);
+    // BAD-00002 has a result and its correction; the EHR refuses the first it gets.
+    let (_receiver, ehr) = start_receiver(root, 0, &["BAD-00002"]);
     let ports = Ports::new(ehr);
     let config = write_config(
         root,
@@ -204,27 +203,19 @@ async fn one_bad_message(backend: &str, ordered: bool) {
         &ports,
         "bad-node",
         &format!("ordered = {ordered}"),
-        "",
+        "[retention]\ndelivered_after = \"1s\"\ninterval = \"1h\"",
     );
     let (_server, _out) = start(root, &config, 0);
     let log = root.join("serve-0.log");
     let http = reqwest::Client::new();
     place_orders(ports.orders, "BAD", 3);
-    let fixture = std::fs::read_to_string(fixtures().join("vcf/NB6TK328_filtered.vcf")).unwrap();
-    std::fs::create_dir_all(root.join("incoming")).unwrap();
-    for name in [
-        "BAD-00001_NB6TK328.vcf",
-        "BAD-00002_NB6TK328.vcf",
-        "BAD-00002_NB6TK328.x.vcf",
-        "BAD-00003_NB6TK328.vcf",
+    for (accession, suffix) in [
+        ("BAD-00001", ""),
+        ("BAD-00002", ""),
+        ("BAD-00002", ".x"),
+        ("BAD-00003", ""),
     ] {
-        let staged = root.join("incoming").join(name);
-        std::fs::write(
-            &staged,
-            fixture.replacen('\n', &format!("\n##copy={name}\n"), 1),
-        )
-        .unwrap();
-        std::fs::rename(&staged, root.join("vcf").join(name)).unwrap();
+        drop_vcf(root, accession, suffix);
     }
     let dead = r#"genobridge_flow_items{flow="vcf-to-lri",state="dead_letter"}"#;
     until_metric(&http, ports.web, dead, 1.0, &log).await;
@@ -232,28 +223,53 @@ async fn one_bad_message(backend: &str, ordered: bool) {
     until_metric(&http, ports.web, &delivered(), expect_delivered, &log).await;
     // Settled: give a held message time to (wrongly) go.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let got = received(&root.join("received.tsv"));
-    assert_eq!(
-        got.get(refused).map(Vec::len),
-        Some(1),
-        "an AE is not retried: {got:?}"
-    );
-    assert!(
-        got.contains_key("GB00000001L") && got.contains_key("GB00000004L"),
-        "{got:?}"
-    );
-    assert_eq!(
-        got.contains_key("GB00000003L"),
-        !ordered,
-        "ordered = {ordered}: {got:?}"
-    );
-    let pending = r#"genobridge_flow_items{flow="vcf-to-lri",state="pending"}"#;
-    let held = metric(&http, ports.web, pending).await.unwrap_or(0.0);
-    assert_eq!(held, if ordered { 1.0 } else { 0.0 });
+    let mut by_accession: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for r in received_in_order(&root.join("received.tsv")) {
+        by_accession
+            .entry(r.accession)
+            .or_default()
+            .push(r.control_id);
+    }
+    let bad = &by_accession["BAD-00002"];
+    // An AE is not retried; with `ordered` the correction never left.
+    assert_eq!(bad.len(), if ordered { 1 } else { 2 }, "{by_accession:?}");
+    assert_eq!(by_accession["BAD-00001"].len(), 1, "{by_accession:?}");
+    assert_eq!(by_accession["BAD-00003"].len(), 1, "{by_accession:?}");
+    let held = db
+        .count("SELECT COUNT(*) FROM messages WHERE kind = 'lri' AND status = 'pending'")
+        .await;
+    assert_eq!(held, i64::from(ordered), "ordered = {ordered}");
     let dead_lettered = db
         .count("SELECT COUNT(*) FROM messages WHERE status = 'dead_letter' AND ack_code = 'AE'")
         .await;
     assert_eq!(dead_lettered, 1);
+
+    // Retention, run by hand while `serve` runs: the delivered ORUs lose their bodies; the
+    // dead letter and the held message keep theirs.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let out = Command::new(env!("CARGO_BIN_EXE_genobridge"))
+        .args(["prune", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let n = expect_delivered as i64;
+    assert!(
+        said.starts_with(&format!("pruned {n} delivered messages")),
+        "{said}"
+    );
+    let emptied = "SELECT COUNT(*) FROM messages WHERE body = '' AND pruned_at IS NOT NULL";
+    assert_eq!(db.count(emptied).await, n);
+    let whole =
+        "SELECT COUNT(*) FROM messages WHERE kind = 'lri' AND status <> 'delivered' AND body <> ''";
+    assert_eq!(db.count(whole).await, if ordered { 2 } else { 1 });
+    let audited = "SELECT COUNT(*) FROM audit_events WHERE action = 'retention.pruned'";
+    assert_eq!(db.count(audited).await, 1);
     drop(_server);
     db.drop().await;
 }

@@ -194,14 +194,15 @@ pub async fn until_metric(http: &reqwest::Client, web: u16, series: &str, want: 
 }
 
 /// The Python receiver, appending to `root/received.tsv`, on `port` (0: any) and
-/// answering AE to the control ids in `refuse`; returns it and its port.
+/// answering AE to the first message of each accession in `refuse` (and to its resends);
+/// returns it and its port.
 pub fn start_receiver(root: &Path, port: u16, refuse: &[&str]) -> (Proc, u16) {
     let mut cmd = Command::new(python());
     cmd.arg(peer("mllp_log_receiver.py"))
         .arg(root.join("received.tsv"))
         .args(["--lifetime", "900", "--port", &port.to_string()]);
     for r in refuse {
-        cmd.args(["--refuse", r]);
+        cmd.args(["--refuse-accession", r]);
     }
     let mut child = cmd
         .stdout(Stdio::piped())
@@ -245,19 +246,23 @@ pub fn place_orders(port: u16, prefix: &str, n: usize) {
     assert_eq!(summary["aa"], n, "{summary}");
 }
 
-/// One VCF per accession PREFIX-00001 … (named `PREFIX-0000i_SAMPLE{suffix}.vcf`), each
-/// made distinct by a header line, written whole and then moved in (as a pipeline does),
-/// in name order.
+/// One VCF per accession PREFIX-00001 … PREFIX-n: see [`drop_vcf`].
 pub fn drop_vcfs(root: &Path, prefix: &str, n: usize, suffix: &str) {
+    for i in 1..=n {
+        drop_vcf(root, &format!("{prefix}-{i:05}"), suffix);
+    }
+}
+
+/// `ACCESSION_SAMPLE{suffix}.vcf`, made distinct from every other by a header line,
+/// written whole and then moved into the watched folder (as a pipeline does).
+pub fn drop_vcf(root: &Path, accession: &str, suffix: &str) {
     let fixture = std::fs::read_to_string(fixtures().join("vcf/NB6TK328_filtered.vcf")).unwrap();
     let (first, rest) = fixture.split_once('\n').unwrap();
     std::fs::create_dir_all(root.join("incoming")).unwrap();
-    for i in 1..=n {
-        let name = format!("{prefix}-{i:05}_{SAMPLE}{suffix}.vcf");
-        let staged = root.join("incoming").join(&name);
-        std::fs::write(&staged, format!("{first}\n##test_copy={name}\n{rest}")).unwrap();
-        std::fs::rename(&staged, root.join("vcf").join(&name)).unwrap();
-    }
+    let name = format!("{accession}_{SAMPLE}{suffix}.vcf");
+    let staged = root.join("incoming").join(&name);
+    std::fs::write(&staged, format!("{first}\n##test_copy={name}\n{rest}")).unwrap();
+    std::fs::rename(&staged, root.join("vcf").join(&name)).unwrap();
 }
 
 /// A new PostgreSQL database for one test; dropped by `drop_database`.

@@ -2,13 +2,15 @@
 (hl7.mllp.start_hl7_server, not GenoBridge's code). For every message it receives it
 appends one line to LOG, `MSH-10<TAB>SHA-256 of the message<TAB>ORC-3.1 (the filler
 order number: the accession)`, flushed before it answers,
-then ACKs with hl7's own create_ack: AA, or AE for a control id given with --refuse.
+then ACKs with hl7's own create_ack: AA, or AE for a control id given with --refuse, and
+for the first message of an accession given with --refuse-accession (and its resends).
 Connections stay open for as many messages as the sender sends.
 
 It binds 127.0.0.1 (an ephemeral port unless --port), prints `listening PORT` on stdout,
 and stops by itself after --lifetime seconds, so it never outlives a test that died.
 
-    mllp_log_receiver.py LOG [--port N] [--refuse CONTROL_ID ...] [--lifetime 600]
+    mllp_log_receiver.py LOG [--port N] [--refuse CONTROL_ID ...]
+        [--refuse-accession ACCESSION ...] [--lifetime 600]
 """
 
 import argparse
@@ -25,9 +27,11 @@ async def main():
     p.add_argument("log")
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--refuse", action="append", default=[])
+    p.add_argument("--refuse-accession", action="append", default=[])
     p.add_argument("--lifetime", type=float, default=600.0)
     args = p.parse_args()
     refuse = set(args.refuse)
+    refuse_accessions = set(args.refuse_accession)
     log = open(args.log, "a", encoding="utf-8")
 
     async def on_connection(reader, writer):
@@ -42,6 +46,9 @@ async def main():
                     accession = ""
                 log.write(f"{control_id}\t{digest}\t{accession}\n")
                 log.flush()
+                if accession in refuse_accessions:
+                    refuse_accessions.discard(accession)
+                    refuse.add(control_id)
                 code = "AE" if control_id in refuse else "AA"
                 writer.writemessage(message.create_ack(ack_code=code))
                 await writer.drain()
