@@ -977,3 +977,65 @@ async fn the_active_stored_version_runs_and_a_configured_mapping_waits_for_appro
         db.cleanup().await;
     }
 }
+
+const RUN_NOTICE: &str = r#"
+[[mappings]]
+name = "run-notice"
+source = "illumina-run-folder"
+fields = [{ to = "flowcell", from = "run.flowcell_id" }]
+"#;
+
+/// Two documents for one run; the LIMS refuses the first. With `ordered`, the second waits
+/// behind the dead letter and both go, in order, once it is reprocessed; without, the
+/// second goes at once.
+#[tokio::test]
+async fn an_ordered_lims_holds_a_runs_later_document_behind_its_dead_letter() {
+    for ordered in [true, false] {
+        for db in TestDb::both().await {
+            let (url, seen) = start_lims(|n| {
+                if n == 0 {
+                    (422, "{}", 0)
+                } else {
+                    (201, "{}", 0)
+                }
+            })
+            .await;
+            let tmp = tempfile::tempdir().unwrap();
+            let cfg = lims_config(
+                tmp.path(),
+                &format!("url = \"{url}\"\nbackoff_base_ms = 1\nordered = {ordered}"),
+                &format!("{PER_RUN}{RUN_NOTICE}"),
+            );
+            let engine = Engine::new(db.store.clone(), cfg.clone());
+            let client = cfg.lims.as_ref().unwrap().destination.client().unwrap();
+            let ids = enqueue(&engine).await;
+            assert_eq!(ids.len(), 2);
+            for _ in 0..3 {
+                lims::deliver_due(&engine, &client).await;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            let rows = db.store.list_lims(10).await.unwrap();
+            let status = |id: i64| {
+                rows.iter()
+                    .find(|r| r.id == id)
+                    .map(|r| r.status.clone())
+                    .unwrap()
+            };
+            let want = if ordered { "pending" } else { "delivered" };
+            assert_eq!(status(ids[0]), "dead_letter", "{}", db.backend);
+            assert_eq!(status(ids[1]), want, "{} ordered={ordered}", db.backend);
+            assert_eq!(seen.lock().unwrap().len(), if ordered { 1 } else { 2 });
+            if ordered {
+                assert!(db.store.reprocess_lims(ids[0]).await.unwrap());
+                let rows = drain(&engine, &client, 5).await;
+                assert!(rows.iter().all(|r| r.status == "delivered"), "{rows:?}");
+                let seen = seen.lock().unwrap().clone();
+                assert_eq!(seen.len(), 3);
+                // The refused document went again first, then the one it held.
+                assert_eq!(key_of(&seen[1]), key_of(&seen[0]));
+                assert_ne!(key_of(&seen[2]), key_of(&seen[0]));
+            }
+            db.cleanup().await;
+        }
+    }
+}

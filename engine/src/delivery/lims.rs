@@ -62,6 +62,12 @@ pub struct LimsDestination {
     pub backoff_base_ms: u64,
     #[serde(default = "default_backoff_max_ms")]
     pub backoff_max_ms: u64,
+    /// Documents for one sample (or, without a sample, one run) reach the LIMS in the order
+    /// they were built: one waits while an earlier one is queued or dead-lettered, and a
+    /// dead letter holds those behind it until it is reprocessed. Off by default: a LIMS
+    /// that upserts by key takes documents in any order.
+    #[serde(default)]
+    pub ordered: bool,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

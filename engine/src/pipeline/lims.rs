@@ -219,7 +219,10 @@ pub async fn deliver_due(engine: &Engine, client: &LimsClient) -> usize {
         return 0;
     };
     let store = &engine.store;
-    let due = match store.due_lims(now_ms(), BATCH).await {
+    let due = match store
+        .due_lims(now_ms(), BATCH, lims.destination.ordered)
+        .await
+    {
         Ok(ids) => ids,
         Err(e) => {
             tracing::error!(error = %e, "reading due LIMS deliveries failed");

@@ -105,10 +105,22 @@ impl Store {
         )
     }
 
-    /// Ids of pending deliveries due at `now_ms`, oldest first.
-    pub async fn due_lims(&self, now_ms: i64, limit: i64) -> Result<Vec<i64>> {
-        Ok(with_pool!(self, p => sqlx::query_scalar(
-            "SELECT id FROM lims_deliveries WHERE status = 'pending' AND next_attempt_ms <= $1 ORDER BY id LIMIT $2")
+    /// Ids of pending deliveries due at `now_ms`, oldest first. With `ordered`, a delivery
+    /// waits while an earlier one for its sample (or run, without a sample) is pending or
+    /// dead-lettered.
+    pub async fn due_lims(&self, now_ms: i64, limit: i64, ordered: bool) -> Result<Vec<i64>> {
+        let held = if ordered {
+            "AND NOT EXISTS (SELECT 1 FROM lims_deliveries b \
+             WHERE COALESCE(b.sample_id, b.run_id) = COALESCE(d.sample_id, d.run_id) \
+             AND b.id < d.id AND b.status IN ('pending', 'dead_letter'))"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT d.id FROM lims_deliveries d WHERE d.status = 'pending' AND d.next_attempt_ms <= $1 \
+             {held} ORDER BY d.id LIMIT $2"
+        );
+        Ok(with_pool!(self, p => sqlx::query_scalar(&sql)
             .bind(now_ms).bind(limit).fetch_all(p).await?))
     }
 
