@@ -2,11 +2,13 @@
 // Run after scripts/build.sh with `npm run e2e`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import { startEhr, mshField } from '../lib/ehr.mjs';
-import { startServer, fixturesDir } from '../lib/server.mjs';
+import { startServer, fixturesDir, ROOT } from '../lib/server.mjs';
 import { launch, hydrated, signIn, sessionCookie } from '../lib/browser.mjs';
 
+const SHOTS = path.join(ROOT, 'end2end', 'test-results');
 const RUN = '20231108_LH00188_0028_B22F52TLT3';
 const VCF = 'NB6TK328_filtered.vcf';
 // The pipeline names its output <accession>_<sample>.vcf; the demo order is ACC-2026-0001.
@@ -177,6 +179,12 @@ test('the LIMS panel shows a dead letter with the LIMS answer, and an engineer r
   const row = page.locator(dead).first();
   assert.match(await row.locator('[data-testid="lims-answer"]').innerText(), /sample not registered/);
   assert.match(await row.innerText(), /422/);
+  // The alert rule on LIMS dead letters has fired: shown above the figures, no reload.
+  const alert = page.locator('#alerts [data-alert="lims-refusals"]');
+  await alert.waitFor({ timeout: 20_000 });
+  assert.match(await alert.innerText(), /dead letters? for lims in the last 60 min/);
+  await fs.mkdir(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, 'dashboard-alert.png') });
   const id = await row.getAttribute('data-delivery');
   await row.getByRole('button', { name: 'Reprocess' }).click();
   await page.waitForSelector(`#lims tr[data-delivery="${id}"][data-status="delivered"]`, { timeout: 20_000 });

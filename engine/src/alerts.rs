@@ -273,7 +273,8 @@ pub async fn observe(store: &Store, c: &Condition, now_ms: i64) -> Result<Observ
             Observation {
                 holds: n >= i64::from(*count),
                 summary: format!(
-                    "{n} dead letters{} in the last {} (limit {count})",
+                    "{n} dead letter{}{} in the last {} (limit {count})",
+                    if n == 1 { "" } else { "s" },
                     queue
                         .as_deref()
                         .map(|q| format!(" for {q}"))
