@@ -124,6 +124,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     };
     use engine::store::Role;
     let (user, _session, store) = auth::require_role(&Role::ALL).await?;
+    let rules = use_context::<crate::model::DeliveryRules>().unwrap_or_default();
     let runs = store.list_runs().await.map_err(auth::internal)?;
     let messages = store
         .list_messages(MESSAGE_LIMIT)
@@ -140,6 +141,23 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
         .map_err(auth::internal)?;
     let lims = store.list_lims(LIMS_LIMIT).await.map_err(auth::internal)?;
     let alerts = store.open_alerts().await.map_err(auth::internal)?;
+    let paused = store.paused_flows().await.map_err(auth::internal)?;
+    let stats = store.flow_stats().await.map_err(auth::internal)?;
+    let flows = engine::store::PAUSABLE_FLOWS
+        .iter()
+        .map(|flow| {
+            let pause = paused.iter().find(|p| p.flow == *flow);
+            crate::model::FlowState {
+                flow: flow.to_string(),
+                queued: stats
+                    .iter()
+                    .find(|s| s.flow == *flow)
+                    .map_or(0, |s| s.queue_depth),
+                paused_by: pause.map(|p| p.paused_by.clone()),
+                paused_at: pause.map(|p| p.paused_at.clone()),
+            }
+        })
+        .collect();
     let audit = if auth::AUDIT_READERS.contains(&user.role) {
         let events = store
             .recent_audit(AUDIT_LIMIT)
@@ -175,16 +193,20 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
             .collect(),
         messages: messages
             .into_iter()
-            .map(|m| Message {
-                id: m.id,
-                sample_id: m.sample_id,
-                kind: m.kind,
-                control_id: m.control_id,
-                destination: m.destination,
-                status: m.status,
-                attempts: m.attempts,
-                last_error: m.last_error,
-                updated_at: m.updated_at,
+            .map(|m| {
+                let kind = m.kind.clone();
+                Message {
+                    id: m.id,
+                    sample_id: m.sample_id,
+                    kind: m.kind,
+                    control_id: m.control_id,
+                    destination: m.destination,
+                    status: m.status,
+                    attempts: m.attempts,
+                    last_error: m.last_error,
+                    updated_at: m.updated_at,
+                    held_by: rules.held_by(&kind, m.held_by),
+                }
             })
             .collect(),
         quarantine: quarantine
@@ -236,6 +258,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
                 fired_at: a.fired_at,
             })
             .collect(),
+        flows,
     })
 }
 
@@ -295,3 +318,48 @@ pub async fn reprocess_fhir(id: i64, csrf: String) -> Result<(), AppError> {
 }
 
 pub mod mappings;
+
+/// Pauses or resumes an outbound flow. A paused flow's queue holds on every node (items
+/// keep being built and queued) until it is resumed; nothing is lost. Admins and
+/// engineers only; audited with who did it and how many items were queued.
+#[server(endpoint = "flow_pause")]
+pub async fn set_flow_paused(flow: String, paused: bool, csrf: String) -> Result<(), AppError> {
+    use engine::store::{NewAuditEvent, PAUSABLE_FLOWS};
+    let (user, session, store) = auth::require_role(auth::OPERATORS).await?;
+    auth::check_csrf(&session, &csrf).await?;
+    if !PAUSABLE_FLOWS.contains(&flow.as_str()) {
+        return Err(auth::refuse(AppError::Invalid(format!(
+            "{flow:?} is not a flow that can be paused"
+        ))));
+    }
+    let changed = if paused {
+        store
+            .pause_flow(&flow, &format!("user:{}", user.username))
+            .await
+    } else {
+        store.resume_flow(&flow).await
+    }
+    .map_err(auth::store_error)?;
+    if !changed {
+        // Already so (another operator was first): nothing to audit.
+        return Ok(());
+    }
+    let queued = store
+        .flow_stats()
+        .await
+        .map_err(auth::internal)?
+        .into_iter()
+        .find(|s| s.flow == flow)
+        .map_or(0, |s| s.queue_depth);
+    let action = if paused {
+        "flow.paused"
+    } else {
+        "flow.resumed"
+    };
+    let detail = serde_json::json!({ "flow": flow, "queued": queued });
+    auth::audit(
+        &store,
+        NewAuditEvent::user(&user.username, action, "flow", &flow, detail),
+    )
+    .await
+}

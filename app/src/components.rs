@@ -2,6 +2,7 @@
 
 mod alerts;
 mod audit;
+mod flows;
 mod lims;
 mod mapping_state;
 mod messages;
@@ -13,6 +14,7 @@ mod waiting;
 
 pub use alerts::AlertBanner;
 pub use audit::AuditTable;
+pub use flows::FlowsPanel;
 pub use lims::LimsTable;
 pub use mapping_state::VersionBadge;
 pub use messages::{Filter, MessagesTable, StatusBadge};

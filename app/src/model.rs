@@ -46,6 +46,9 @@ pub struct Message {
     pub attempts: i64,
     pub last_error: Option<String>,
     pub updated_at: String,
+    /// The control id of the queued or dead-lettered message this one waits behind (an
+    /// ordered destination keeps an accession's results in order).
+    pub held_by: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,6 +178,34 @@ pub struct Dashboard {
     pub audit: Option<Vec<AuditEntry>>,
     /// Alert episodes open now (see `[alerts]` in the configuration).
     pub alerts: Vec<OpenAlert>,
+    /// The outbound flows, with their queues and whether an operator paused them.
+    pub flows: Vec<FlowState>,
+}
+
+/// One outbound flow on the dashboard.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowState {
+    /// `vcf-to-lri`, `vcf-to-fhir`, `run-to-lims`, `qc-to-lims`.
+    pub flow: String,
+    /// Items waiting to be sent.
+    pub queued: i64,
+    /// `user:<name>` and when, while paused.
+    pub paused_by: Option<String>,
+    pub paused_at: Option<String>,
+}
+
+/// Which message kinds go to an `ordered` destination: there a queued message waits behind
+/// the earlier one of its accession. Put in the server's context by `serve`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryRules {
+    pub ordered_kinds: Vec<String>,
+}
+
+impl DeliveryRules {
+    /// What holds a message back, when its destination keeps order.
+    pub fn held_by(&self, kind: &str, held_by: Option<String>) -> Option<String> {
+        held_by.filter(|_| self.ordered_kinds.iter().any(|k| k == kind))
+    }
 }
 
 /// An alert that has fired and not yet resolved.

@@ -197,6 +197,42 @@ test('the LIMS panel shows a dead letter with the LIMS answer, and an engineer r
   await context.close();
 });
 
+test('an engineer pauses the flow to the EHR, a result queues, then resumes it and nothing is lost', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, server.base, 'engineer', server.passwords.engineer);
+  await page.waitForURL(`${server.base}/`, { timeout: 10_000 });
+  await hydrated(page);
+  const row = '#flows li[data-flow="vcf-to-lri"]';
+  await page.locator(row).getByRole('button', { name: 'Pause' }).click();
+  await page.waitForSelector(`${row}[data-paused="true"]`, { timeout: 10_000 });
+  assert.match(await page.locator(row).innerText(), /Paused by engineer/);
+  const sent = ehr.received.length;
+  // A corrected result for the demo order arrives while the flow is paused.
+  const text = await fs.readFile(path.join(fixturesDir(), 'vcf', VCF), 'utf8');
+  const name = 'ACC-2026-0001_NB6TK328.corrected.vcf';
+  const staged = path.join(server.dirs.staging, name);
+  await fs.writeFile(staged, text.replace('\n', '\n##e2e=corrected while paused\n'));
+  await fs.rename(staged, path.join(server.dirs.vcf, name));
+  // It is built and queued, and the dashboard counts it with no reload; the EHR gets nothing.
+  await page.waitForSelector(`${row} [data-queued="1"]`, { timeout: 30_000 });
+  await page.waitForTimeout(1_500);
+  assert.equal(ehr.received.length, sent, 'nothing is sent while the flow is paused');
+  await fs.mkdir(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, 'dashboard-flow-paused.png') });
+  await page.locator(row).getByRole('button', { name: 'Resume' }).click();
+  await page.waitForSelector(`${row}[data-paused="false"] [data-queued="0"]`, { timeout: 30_000 });
+  const deadline = Date.now() + 20_000;
+  while (ehr.received.length === sent) {
+    assert.ok(Date.now() < deadline, `not delivered after the resume:\n${server.tail()}`);
+    await page.waitForTimeout(200);
+  }
+  assert.ok(mshField(ehr.received.at(-1), 9)?.startsWith('ORU^R01'));
+  const metrics = await (await page.request.get(`${server.base}/metrics`)).text();
+  assert.match(metrics, /genobridge_flow_paused\{flow="vcf-to-lri"\} 0/);
+  await context.close();
+});
+
 test('sign-in also works as a plain form post, without JavaScript', async () => {
   const page = await fetch(`${server.base}/login`, { headers: { Accept: 'text/html' } });
   const cookie = page.headers.get('set-cookie')?.split(';')[0];

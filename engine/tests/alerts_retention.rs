@@ -6,35 +6,19 @@
 
 mod common;
 
+use common::synthetic_order as order;
+
 use axum::{http::StatusCode, routing::post, Router};
 use common::{config, nb6tk328_for, TestDb};
 use engine::{
     alerts::{AlertRule, AlertsConfig},
     pipeline::{alerts, outbox, process_vcf, retention, Engine, VcfOutcome},
-    store::{Order, Store},
+    store::Store,
 };
 use std::{
     sync::{Arc, Mutex},
     time::{Duration, SystemTime},
 };
-
-fn order(accession: &str) -> Order {
-    Order {
-        accession: accession.into(),
-        sample_id: "NB6TK328".into(),
-        placer_number: format!("PL-{accession}"),
-        filler_number: format!("FI-{accession}"),
-        patient_mrn: "SYN-88".into(),
-        patient_family: "Synthetic".into(),
-        patient_given: "Sam".into(),
-        birth_date: "1975-05-06".into(),
-        sex: "U".into(),
-        test_code: "P".into(),
-        test_name: "Panel".into(),
-        specimen_type: "Blood".into(),
-        ..Order::default()
-    }
-}
 
 /// `<accession>_NB6TK328.vcf` with a header line of its own: another file, not a copy
 /// the engine would recognise as already reported.

@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::synthetic_order as order;
+
 use common::{config, nb6tk328_for, TestDb};
 use engine::{
     delivery::{ack, mllp},
@@ -15,31 +17,13 @@ use engine::{
         outbox::{self, MessageQueue},
         process_vcf, Engine, VcfOutcome,
     },
-    store::{ClaimRule, MessageRow, NewReport, Order},
+    store::{ClaimRule, MessageRow, NewReport},
 };
 use std::{
     path::{Path, PathBuf},
     sync::{Arc, Mutex},
     time::Duration,
 };
-
-fn order(accession: &str) -> Order {
-    Order {
-        accession: accession.into(),
-        sample_id: "NB6TK328".into(),
-        placer_number: format!("PL-{accession}"),
-        filler_number: format!("FI-{accession}"),
-        patient_mrn: "SYN-77".into(),
-        patient_family: "Synthetic".into(),
-        patient_given: "Alex".into(),
-        birth_date: "1980-02-03".into(),
-        sex: "U".into(),
-        test_code: "P".into(),
-        test_name: "Panel".into(),
-        specimen_type: "Blood".into(),
-        ..Order::default()
-    }
-}
 
 /// The received messages' MSH-10s, in arrival order.
 type Seen = Arc<Mutex<Vec<String>>>;
@@ -209,6 +193,11 @@ async fn an_ordered_destination_holds_an_accession_behind_its_dead_letter() {
             *seen.lock().unwrap(),
             [a1.control_id.clone(), b1.control_id.clone()]
         );
+        // What holds it is named for the dashboard.
+        let listed = db.store.message(a2.id).await.unwrap().unwrap();
+        assert_eq!(listed.held_by.as_deref(), Some(a1.control_id.as_str()));
+        let free = db.store.message(b1.id).await.unwrap().unwrap();
+        assert_eq!(free.held_by, None);
 
         // The EHR is fixed and the dead letter reprocessed: A1, then A2, in order.
         refuse.lock().unwrap().clear();
@@ -323,6 +312,56 @@ async fn a_report_stored_without_its_messages_gets_them_on_the_next_scan() {
             .map(|e| e.action)
             .collect();
         assert!(actions.iter().any(|a| a == "report.messages_recovered"));
+        db.cleanup().await;
+    }
+}
+
+/// A paused flow claims nothing on any node: its messages stay queued, unattempted, while
+/// new ones keep being built; resumed, they all go. A name that is not a flow is refused.
+#[tokio::test]
+async fn a_paused_flow_holds_its_queue_and_loses_nothing() {
+    for db in TestDb::both().await {
+        let (port, seen) = receiver(Arc::default()).await;
+        let tmp = tempfile::tempdir().unwrap();
+        db.store.insert_order(&order("ACC-P")).await.unwrap();
+        let engine = Engine::new(db.store.clone(), config(tmp.path(), port));
+        assert!(db
+            .store
+            .pause_flow("vcf-to-lri", "user:engineer")
+            .await
+            .unwrap());
+        assert!(!db
+            .store
+            .pause_flow("vcf-to-lri", "user:admin")
+            .await
+            .unwrap());
+        assert!(db
+            .store
+            .pause_flow("to-nowhere", "user:admin")
+            .await
+            .is_err());
+        let first = lri_of(&engine, &vcf(tmp.path(), "ACC-P", "1")).await;
+        let q = MessageQueue::lri(engine.config.lri_destination.as_ref().unwrap());
+        assert_eq!(outbox::deliver_due(&engine, &q).await, 0);
+        let second = lri_of(&engine, &vcf(tmp.path(), "ACC-P", "2")).await;
+        assert_eq!(outbox::deliver_due(&engine, &q).await, 0);
+        assert_eq!(status(&engine, first.id).await, ("pending".into(), 0));
+        assert!(seen.lock().unwrap().is_empty(), "{}", db.backend);
+        let paused = db.store.paused_flows().await.unwrap();
+        assert_eq!(paused[0].paused_by, "user:engineer");
+
+        assert!(db.store.resume_flow("vcf-to-lri").await.unwrap());
+        drain_until(&engine, "both delivered", async || {
+            status(&engine, second.id).await.0 == "delivered"
+        })
+        .await;
+        assert_eq!(status(&engine, first.id).await.0, "delivered");
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [first.control_id.clone(), second.control_id.clone()],
+            "{}",
+            db.backend
+        );
         db.cleanup().await;
     }
 }

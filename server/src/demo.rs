@@ -290,6 +290,22 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
         }
     }
     listeners.set_node(&cfg.node, engine.scanning.clone());
+    listeners.set_ordered(
+        [
+            cfg.lri_destination
+                .as_ref()
+                .filter(|d| d.ordered)
+                .map(|_| "lri"),
+            cfg.fhir_destination
+                .as_ref()
+                .filter(|d| d.ordered)
+                .map(|_| "fhir"),
+        ]
+        .into_iter()
+        .flatten()
+        .map(String::from)
+        .collect(),
+    );
     let mut queue_tasks = Vec::new();
     for queue in pipeline::outbox::MessageQueue::configured(&cfg) {
         let name = if queue.kind == "lri" {

@@ -47,6 +47,7 @@ pub async fn router(
     listeners: Listeners,
 ) -> std::io::Result<Router> {
     let options = leptos_options(listen, &site_root);
+    let context_listeners = listeners.clone();
     let state = WebState {
         leptos_options: options.clone(),
         store: store.clone(),
@@ -62,7 +63,10 @@ pub async fn router(
         .leptos_routes_with_context(
             &state,
             routes,
-            move || provide_context(context_store.clone()),
+            move || {
+                provide_context(context_store.clone());
+                provide_context(context_listeners.rules());
+            },
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<WebState, _>(shell))

@@ -24,18 +24,11 @@ fn delivered() -> String {
 
 /// Python's http.server, logging each alert notice to `root/webhook.jsonl`.
 fn start_webhook(root: &Path) -> (Proc, u16) {
-    let mut child = Command::new(python())
-        .arg(peer("webhook_log.py"))
+    let mut cmd = Command::new(python());
+    cmd.arg(peer("webhook_log.py"))
         .arg(root.join("webhook.jsonl"))
-        .args(["--lifetime", "900"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let rx = lines(child.stdout.take().unwrap());
-    let proc = Proc(child);
-    let said = until(&rx, "listening ", "the webhook");
-    let port = said.last().unwrap()["listening ".len()..].parse().unwrap();
-    (proc, port)
+        .args(["--lifetime", "900"]);
+    start_peer(cmd, "the webhook")
 }
 
 fn notices(root: &Path) -> Vec<Value> {
@@ -347,16 +340,10 @@ async fn database_gone(backend: &str) {
     let root = dir.path();
     let db = TestDatabase::new(backend, root, "dbgone").await;
     let (mut outage, url) = if backend == "postgres" {
-        let mut child = Command::new(python())
-            .arg(peer("tcp_cut_proxy.py"))
-            .args(["--target", "127.0.0.1:5432", "--lifetime", "900"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let rx = lines(child.stdout.take().unwrap());
-        let proc = Proc(child);
-        let said = until(&rx, "listening ", "the proxy");
-        let port: u16 = said.last().unwrap()["listening ".len()..].parse().unwrap();
+        let mut cmd = Command::new(python());
+        cmd.arg(peer("tcp_cut_proxy.py"))
+            .args(["--target", "127.0.0.1:5432", "--lifetime", "900"]);
+        let (proc, port) = start_peer(cmd, "the proxy");
         let url = db.url.replace(":5432/", &format!(":{port}/"));
         (Outage::Proxy(proc), url)
     } else {

@@ -109,6 +109,13 @@ pub fn MessagesTable(
                                 let (sample, kind, status) = (m.sample_id.clone(), m.kind.clone(), m.status.clone());
                                 let error = m.last_error.clone().unwrap_or_default();
                                 let title = error.clone();
+                                // An ordered destination keeps it behind its accession's
+                                // earlier message: say which, so no one thinks it is lost.
+                                let held = m.held_by.clone().map(|by| view! {
+                                    <span class="block text-amber-700" data-held-by=by.clone()>
+                                        {format!("waiting behind {by}")}
+                                    </span>
+                                });
                                 view! {
                                 <tr class="hover:bg-slate-50" data-sample=sample data-kind=kind data-status=status>
                                     <td class="px-4 py-2 font-mono">{m.sample_id}</td>
@@ -118,6 +125,7 @@ pub fn MessagesTable(
                                     <td class="px-4 py-2"><StatusBadge status=m.status /></td>
                                     <td class="px-4 py-2 tabular-nums">{m.attempts}</td>
                                     <td class="px-4 py-2 max-w-xs truncate text-red-700" title=title>
+                                        {held}
                                         {error}
                                     </td>
                                 </tr>

@@ -1,9 +1,9 @@
 //! `/`: the operations dashboard. Signed-out visitors are redirected to `/login` (a 302 during
 //! SSR). After hydration the data refreshes every few seconds without a reload.
 
-use crate::api::{get_dashboard, ReprocessLims};
+use crate::api::{get_dashboard, ReprocessLims, SetFlowPaused};
 use crate::components::{
-    stats, AlertBanner, AuditTable, Card, Filter, LimsTable, MessagesTable, QcTable,
+    stats, AlertBanner, AuditTable, Card, Filter, FlowsPanel, LimsTable, MessagesTable, QcTable,
     QuarantineList, RunsTable, SignedIn, WaitingList,
 };
 use crate::model::Me;
@@ -33,9 +33,10 @@ fn Console(me: Me, csrf: String) -> impl IntoView {
         }
     });
     let reprocess = ServerAction::<ReprocessLims>::new();
-    // A reprocess refreshes the data at once instead of at the next tick.
+    let pause = ServerAction::<SetFlowPaused>::new();
+    // A reprocess or a pause refreshes the data at once instead of at the next tick.
     let data = Resource::new(
-        move || (tick.get(), reprocess.version().get()),
+        move || (tick.get(), reprocess.version().get(), pause.version().get()),
         |_| get_dashboard(),
     );
     let can_reprocess = matches!(me.role.as_str(), "admin" | "engineer");
@@ -48,6 +49,7 @@ fn Console(me: Me, csrf: String) -> impl IntoView {
             <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading data…"</p> }>
                 {move || {
                     let csrf = lims_csrf.clone();
+                    let flow_csrf = lims_csrf.clone();
                     Suspend::new(async move {
                         match data.await {
                             Ok(d) => {
@@ -60,6 +62,9 @@ fn Console(me: Me, csrf: String) -> impl IntoView {
                                 view! {
                                     <AlertBanner alerts=d.alerts />
                                     {stats}
+                                    <Card title="Flows" subtitle="Outbound queues; a paused flow keeps queueing and sends nothing until it is resumed">
+                                        <FlowsPanel flows=d.flows csrf=flow_csrf can_pause=can_reprocess pause />
+                                    </Card>
                                     <Card title="Sequencing runs" subtitle="Completed run folders picked up by the watcher">
                                         <RunsTable runs=d.runs />
                                     </Card>

@@ -219,8 +219,19 @@ pub async fn deliver_due(engine: &Engine, client: &LimsClient) -> usize {
         return 0;
     };
     let store = &engine.store;
+    // Each of the two LIMS flows can be paused on its own.
+    let runs = !store.flow_paused("run-to-lims").await.unwrap_or(false);
+    let qc = !store.flow_paused("qc-to-lims").await.unwrap_or(false);
+    if !runs && !qc {
+        return 0;
+    }
+    let sources = match (runs, qc) {
+        (true, true) => "",
+        (true, false) => "AND d.source_kind = 'illumina-run-folder'",
+        _ => "AND d.source_kind <> 'illumina-run-folder'",
+    };
     let due = match store
-        .due_lims(now_ms(), BATCH, lims.destination.ordered)
+        .due_lims(now_ms(), BATCH, lims.destination.ordered, sources)
         .await
     {
         Ok(ids) => ids,

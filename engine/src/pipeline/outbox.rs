@@ -105,6 +105,10 @@ pub async fn deliver_due_timed(
     times: &mut Vec<std::time::Duration>,
 ) -> usize {
     let store = &engine.store;
+    // A paused flow claims nothing: its queue holds until an operator resumes it.
+    if store.flow_paused(q.flow).await.unwrap_or(false) {
+        return 0;
+    }
     let node = engine.config.node.as_str();
     let rule = ClaimRule {
         kind: q.kind,

@@ -54,6 +54,19 @@ pub struct DestinationHealth {
     pub updated_ms: i64,
 }
 
+/// An episode opening or closing.
+enum Transition<'a> {
+    Fire {
+        rule: &'a str,
+        condition: &'a str,
+        summary: &'a str,
+        node: &'a str,
+    },
+    Resolve {
+        id: i64,
+    },
+}
+
 /// The table that holds a queue's rows.
 fn table(queue: &str) -> (&'static str, &'static str) {
     match queue {
@@ -147,26 +160,13 @@ impl Store {
         node: &str,
         notice: impl Fn(&AlertRow) -> Option<String>,
     ) -> Result<Option<AlertRow>> {
-        let now = super::now();
-        with_pool!(self, p => {
-            let mut tx = p.begin().await?;
-            let row: Option<AlertRow> = sqlx::query_as(
-                "INSERT INTO alerts (rule, condition, summary, fired_at, node) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT DO NOTHING \
-                 RETURNING id, rule, condition, summary, fired_at, resolved_at, node")
-                .bind(rule).bind(condition).bind(summary).bind(&now).bind(node)
-                .fetch_optional(&mut *tx).await?;
-            if let Some(a) = &row {
-                if let Some(body) = notice(a) {
-                    sqlx::query(
-                        "INSERT INTO alert_notices (alert_id, event, body, status, created_at, updated_at) \
-                         VALUES ($1, 'fired', $2, 'pending', $3, $3)")
-                        .bind(a.id).bind(body).bind(&now).execute(&mut *tx).await?;
-                }
-            }
-            tx.commit().await?;
-            Ok(row)
-        })
+        let fire = Transition::Fire {
+            rule,
+            condition,
+            summary,
+            node,
+        };
+        self.transition(fire, notice).await
     }
 
     /// Closes an open episode, with its notice. Returns the closed episode when this call
@@ -176,21 +176,46 @@ impl Store {
         id: i64,
         notice: impl Fn(&AlertRow) -> Option<String>,
     ) -> Result<Option<AlertRow>> {
+        self.transition(Transition::Resolve { id }, notice).await
+    }
+
+    /// The episode's change and its notice, in one transaction.
+    async fn transition(
+        &self,
+        t: Transition<'_>,
+        notice: impl Fn(&AlertRow) -> Option<String>,
+    ) -> Result<Option<AlertRow>> {
+        const ROW: &str = "RETURNING id, rule, condition, summary, fired_at, resolved_at, node";
         let now = super::now();
+        let (sql, event) = match t {
+            Transition::Fire { .. } => (
+                format!(
+                    "INSERT INTO alerts (fired_at, rule, condition, summary, node) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING {ROW}"
+                ),
+                "fired",
+            ),
+            Transition::Resolve { .. } => (
+                format!("UPDATE alerts SET resolved_at = $1 WHERE id = $2 AND resolved_at IS NULL {ROW}"),
+                "resolved",
+            ),
+        };
         with_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let row: Option<AlertRow> = sqlx::query_as(
-                "UPDATE alerts SET resolved_at = $1 WHERE id = $2 AND resolved_at IS NULL \
-                 RETURNING id, rule, condition, summary, fired_at, resolved_at, node")
-                .bind(&now).bind(id)
-                .fetch_optional(&mut *tx).await?;
-            if let Some(a) = &row {
-                if let Some(body) = notice(a) {
-                    sqlx::query(
-                        "INSERT INTO alert_notices (alert_id, event, body, status, created_at, updated_at) \
-                         VALUES ($1, 'resolved', $2, 'pending', $3, $3)")
-                        .bind(a.id).bind(body).bind(&now).execute(&mut *tx).await?;
+            let q = sqlx::query_as(&sql).bind(&now);
+            let q = match t {
+                Transition::Fire { rule, condition, summary, node } => {
+                    q.bind(rule).bind(condition).bind(summary).bind(node)
                 }
+                Transition::Resolve { id } => q.bind(id),
+            };
+            let row: Option<AlertRow> = q.fetch_optional(&mut *tx).await?;
+            if let Some(body) = row.as_ref().and_then(&notice) {
+                sqlx::query(
+                    "INSERT INTO alert_notices (alert_id, event, body, status, created_at, updated_at) \
+                     VALUES ($1, $2, $3, 'pending', $4, $4)")
+                    .bind(row.as_ref().map(|a| a.id)).bind(event).bind(body).bind(&now)
+                    .execute(&mut *tx).await?;
             }
             tx.commit().await?;
             Ok(row)

@@ -108,7 +108,14 @@ impl Store {
     /// Ids of pending deliveries due at `now_ms`, oldest first. With `ordered`, a delivery
     /// waits while an earlier one for its sample (or run, without a sample) is pending or
     /// dead-lettered.
-    pub async fn due_lims(&self, now_ms: i64, limit: i64, ordered: bool) -> Result<Vec<i64>> {
+    /// `sources` is an extra condition on `d.source_kind` (a paused flow's), or empty.
+    pub async fn due_lims(
+        &self,
+        now_ms: i64,
+        limit: i64,
+        ordered: bool,
+        sources: &str,
+    ) -> Result<Vec<i64>> {
         let held = if ordered {
             "AND NOT EXISTS (SELECT 1 FROM lims_deliveries b \
              WHERE COALESCE(b.sample_id, b.run_id) = COALESCE(d.sample_id, d.run_id) \
@@ -118,7 +125,7 @@ impl Store {
         };
         let sql = format!(
             "SELECT d.id FROM lims_deliveries d WHERE d.status = 'pending' AND d.next_attempt_ms <= $1 \
-             {held} ORDER BY d.id LIMIT $2"
+             {held} {sources} ORDER BY d.id LIMIT $2"
         );
         Ok(with_pool!(self, p => sqlx::query_scalar(&sql)
             .bind(now_ms).bind(limit).fetch_all(p).await?))

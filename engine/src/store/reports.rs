@@ -66,6 +66,10 @@ pub struct MessageRow {
     /// The mapping version that built it: name and body SHA-256.
     pub mapping_name: String,
     pub mapping_sha256: String,
+    /// The earliest queued or dead-lettered message of the same order key (accession) built
+    /// before this one: what holds it back where the destination is `ordered`. Only
+    /// meaningful there; the caller knows which destinations are.
+    pub held_by: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow)]
@@ -79,7 +83,10 @@ pub struct QuarantineRow {
 
 const MESSAGE_COLUMNS: &str =
     "m.id, m.report_pk, r.sample_id, m.kind, m.control_id, m.destination, m.status, \
-    m.attempts, m.ack_code, m.last_error, m.updated_at, m.mapping_name, m.mapping_sha256";
+    m.attempts, m.ack_code, m.last_error, m.updated_at, m.mapping_name, m.mapping_sha256, \
+    CASE WHEN m.status = 'pending' THEN (SELECT b.control_id FROM messages b WHERE b.kind = m.kind \
+    AND b.order_key = m.order_key AND b.id < m.id AND b.status IN ('pending', 'dead_letter') \
+    ORDER BY b.id LIMIT 1) END AS held_by";
 
 impl Store {
     /// Returns `None` when this file was already reported for this sample (same SHA-256).

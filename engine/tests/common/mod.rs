@@ -183,3 +183,23 @@ pub fn nb6tk328_for(dir: &Path, accession: &str) -> PathBuf {
     std::fs::copy(fixture("vcf/NB6TK328_filtered.vcf"), &to).unwrap();
     to
 }
+
+/// A synthetic order (no real person) for sample NB6TK328 under `accession`.
+#[allow(dead_code)]
+pub fn synthetic_order(accession: &str) -> engine::store::Order {
+    engine::store::Order {
+        accession: accession.into(),
+        sample_id: "NB6TK328".into(),
+        placer_number: format!("PL-{accession}"),
+        filler_number: format!("FI-{accession}"),
+        patient_mrn: "SYN-77".into(),
+        patient_family: "Synthetic".into(),
+        patient_given: "Alex".into(),
+        birth_date: "1980-02-03".into(),
+        sex: "U".into(),
+        test_code: "P".into(),
+        test_name: "Panel".into(),
+        specimen_type: "Blood".into(),
+        ..engine::store::Order::default()
+    }
+}

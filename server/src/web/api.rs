@@ -49,8 +49,14 @@ async fn messages(State(state): State<WebState>, session: Session) -> Response {
     if let Err(r) = signed_in(&state, &session).await {
         return r;
     }
+    let rules = state.listeners.rules();
     match state.store.list_messages(app::model::MESSAGE_LIMIT).await {
-        Ok(rows) => Json(rows).into_response(),
+        Ok(mut rows) => {
+            for r in &mut rows {
+                r.held_by = rules.held_by(&r.kind, r.held_by.take());
+            }
+            Json(rows).into_response()
+        }
         Err(e) => internal(e),
     }
 }

@@ -34,6 +34,7 @@ pub fn routes() -> Router<WebState> {
 pub struct Listeners {
     tasks: Arc<Mutex<Vec<(&'static str, tokio::task::AbortHandle)>>>,
     node: Arc<Mutex<Option<NodeFlag>>>,
+    rules: Arc<Mutex<app::model::DeliveryRules>>,
 }
 
 /// A node's name and the flag that is true while it scans the watched folders.
@@ -51,6 +52,17 @@ impl Listeners {
         if let Ok(mut n) = self.node.lock() {
             *n = Some((name.to_string(), scanning));
         }
+    }
+
+    /// The message kinds whose destination keeps order (from the configuration).
+    pub fn set_ordered(&self, kinds: Vec<String>) {
+        if let Ok(mut r) = self.rules.lock() {
+            r.ordered_kinds = kinds;
+        }
+    }
+
+    pub fn rules(&self) -> app::model::DeliveryRules {
+        self.rules.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
     fn node(&self) -> Option<(String, bool)> {
@@ -124,6 +136,19 @@ async fn metrics(State(state): State<WebState>) -> Response {
                 .collect(),
         ));
     }
+    let paused = state.store.paused_flows().await.unwrap_or_default();
+    all.push(family(
+        "genobridge_flow_paused",
+        "1 while an operator has paused the flow (its queue holds; nothing is lost).",
+        MetricType::GAUGE,
+        engine::store::PAUSABLE_FLOWS
+            .iter()
+            .map(|f| {
+                let on = paused.iter().any(|p| p.flow == *f);
+                gauge(vec![label("flow", f)], if on { 1.0 } else { 0.0 })
+            })
+            .collect(),
+    ));
     // Alerts and destination health are extras: a failure to read them leaves them out.
     let open = state.store.open_alerts().await.unwrap_or_default();
     if !open.is_empty() {

@@ -193,6 +193,17 @@ pub async fn until_metric(http: &reqwest::Client, web: u16, series: &str, want: 
     }
 }
 
+/// Starts a Python peer (`cmd`, its stdout piped here) that prints `listening PORT`
+/// first; returns it and the port.
+pub fn start_peer(mut cmd: Command, what: &str) -> (Proc, u16) {
+    let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+    let rx = lines(child.stdout.take().unwrap());
+    let proc = Proc(child);
+    let said = until(&rx, "listening ", what);
+    let port = said.last().unwrap()["listening ".len()..].parse().unwrap();
+    (proc, port)
+}
+
 /// The Python receiver, appending to `root/received.tsv`, on `port` (0: any) and
 /// answering AE to the first message of each accession in `refuse` (and to its resends);
 /// returns it and its port.
@@ -204,22 +215,14 @@ pub fn start_receiver(root: &Path, port: u16, refuse: &[&str]) -> (Proc, u16) {
     for r in refuse {
         cmd.args(["--refuse-accession", r]);
     }
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(root.join("receiver.log"))
-                .unwrap(),
-        )
-        .spawn()
-        .unwrap();
-    let rx = lines(child.stdout.take().unwrap());
-    let proc = Proc(child);
-    let said = until(&rx, "listening ", "the Python receiver");
-    let port = said.last().unwrap()["listening ".len()..].parse().unwrap();
-    (proc, port)
+    cmd.stderr(
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(root.join("receiver.log"))
+            .unwrap(),
+    );
+    start_peer(cmd, "the Python receiver")
 }
 
 /// `n` orders, PREFIX-00001 …, placed over MLLP by python-hl7's client, each waiting up
