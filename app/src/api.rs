@@ -149,6 +149,7 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
             let pause = paused.iter().find(|p| p.flow == *flow);
             crate::model::FlowState {
                 flow: flow.to_string(),
+                configured: rules.configured_flows.iter().any(|f| f == flow),
                 queued: stats
                     .iter()
                     .find(|s| s.flow == *flow)

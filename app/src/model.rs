@@ -189,6 +189,8 @@ pub struct FlowState {
     pub flow: String,
     /// Items waiting to be sent.
     pub queued: i64,
+    /// False when the configuration names no destination for it: nothing to pause.
+    pub configured: bool,
     /// `user:<name>` and when, while paused.
     pub paused_by: Option<String>,
     pub paused_at: Option<String>,
@@ -199,6 +201,8 @@ pub struct FlowState {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DeliveryRules {
     pub ordered_kinds: Vec<String>,
+    /// The outbound flows that have a destination configured.
+    pub configured_flows: Vec<String>,
 }
 
 impl DeliveryRules {

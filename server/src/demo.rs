@@ -290,22 +290,31 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
         }
     }
     listeners.set_node(&cfg.node, engine.scanning.clone());
-    listeners.set_ordered(
-        [
-            cfg.lri_destination
-                .as_ref()
-                .filter(|d| d.ordered)
-                .map(|_| "lri"),
-            cfg.fhir_destination
-                .as_ref()
-                .filter(|d| d.ordered)
-                .map(|_| "fhir"),
+    let some = |yes: bool, name: &str| yes.then(|| name.to_string());
+    listeners.set_rules(app::model::DeliveryRules {
+        ordered_kinds: [
+            some(
+                cfg.lri_destination.as_ref().is_some_and(|d| d.ordered),
+                "lri",
+            ),
+            some(
+                cfg.fhir_destination.as_ref().is_some_and(|d| d.ordered),
+                "fhir",
+            ),
         ]
         .into_iter()
         .flatten()
-        .map(String::from)
         .collect(),
-    );
+        configured_flows: [
+            some(cfg.lri_destination.is_some(), "vcf-to-lri"),
+            some(cfg.fhir_destination.is_some(), "vcf-to-fhir"),
+            some(cfg.lims.is_some(), "run-to-lims"),
+            some(cfg.lims.is_some(), "qc-to-lims"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+    });
     let mut queue_tasks = Vec::new();
     for queue in pipeline::outbox::MessageQueue::configured(&cfg) {
         let name = if queue.kind == "lri" {

@@ -30,6 +30,7 @@ pub fn FlowsPanel(
             {flows.into_iter().map(|f| {
                 let paused = f.paused_by.is_some();
                 let state = match (&f.paused_by, &f.paused_at) {
+                    _ if !f.configured => "No destination configured".to_string(),
                     (Some(by), Some(at)) => format!(
                         "Paused by {} since {}",
                         by.trim_start_matches("user:"),
@@ -37,12 +38,14 @@ pub fn FlowsPanel(
                     ),
                     _ => "Running".to_string(),
                 };
-                let badge = if paused {
+                let badge = if !f.configured {
+                    "rounded-full bg-slate-100 px-2 py-0.5 text-xs font-medium text-slate-600"
+                } else if paused {
                     "rounded-full bg-amber-100 px-2 py-0.5 text-xs font-medium text-amber-800"
                 } else {
                     "rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-800"
                 };
-                let button = can_pause.then(|| {
+                let button = (can_pause && (f.configured || paused)).then(|| {
                     let (label, value) = if paused { ("Resume", "false") } else { ("Pause", "true") };
                     let (flow, csrf) = (f.flow.clone(), csrf.clone());
                     view! {

@@ -54,10 +54,11 @@ impl Listeners {
         }
     }
 
-    /// The message kinds whose destination keeps order (from the configuration).
-    pub fn set_ordered(&self, kinds: Vec<String>) {
+    /// What the configuration says about delivery: the message kinds whose destination
+    /// keeps order, and the outbound flows that have a destination.
+    pub fn set_rules(&self, rules: app::model::DeliveryRules) {
         if let Ok(mut r) = self.rules.lock() {
-            r.ordered_kinds = kinds;
+            *r = rules;
         }
     }
 
