@@ -117,6 +117,44 @@ async fn audit_chain_verifies_and_names_a_tampered_event() {
     }
 }
 
+/// UPDATE, DELETE and (on PostgreSQL) TRUNCATE of the audit log are refused by the
+/// database itself, whoever connects with the application's rights.
+#[tokio::test]
+async fn the_database_refuses_update_delete_and_truncate_of_the_audit_log() {
+    for db in TestDb::both().await {
+        let s = &db.store;
+        s.append_audit(NewAuditEvent::system("test.event", "run", "R1", json!({})))
+            .await
+            .unwrap();
+        let mut statements = vec![
+            "UPDATE audit_events SET actor = 'someone else'",
+            "DELETE FROM audit_events",
+        ];
+        if db.backend == "postgres" {
+            statements.push("TRUNCATE audit_events");
+            // A statement trigger: refused even while the table is empty.
+            statements.push("TRUNCATE mapping_signatures CASCADE");
+        }
+        for sql in statements {
+            let refused = match s.db() {
+                engine::store::Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+                engine::store::Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|_| ()),
+            };
+            let e = refused.expect_err(&format!("{}: {sql} went through", db.backend));
+            assert!(
+                e.to_string().contains("append-only"),
+                "{}: {sql}: {e}",
+                db.backend
+            );
+        }
+        assert_eq!(
+            s.verify_audit().await.unwrap(),
+            AuditVerification::Intact { events: 1 }
+        );
+        db.cleanup().await;
+    }
+}
+
 #[tokio::test]
 async fn concurrent_appends_from_two_postgres_nodes_keep_one_chain() {
     let db = TestDb::postgres().await;

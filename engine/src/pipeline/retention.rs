@@ -1,7 +1,7 @@
-//! Retention: delivered messages, LIMS deliveries and alert notices older than the
-//! configured age are deleted, and each pruning that deleted anything is audited with its
-//! counts and cutoff. Queued, stored and dead-lettered rows are never pruned (see
-//! `Store::prune_delivered`); the audit log is never pruned at all.
+//! Retention: delivered messages and LIMS deliveries older than the configured age lose
+//! their payload (the rows stay, see `Store::prune_delivered`), delivered alert notices are
+//! deleted, and each pruning that changed anything is audited with its counts and cutoff.
+//! Queued, stored and dead-lettered rows are never pruned; the audit log never is.
 //!
 //! ```toml
 //! [retention]
@@ -19,7 +19,7 @@ use std::time::{Duration, SystemTime};
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RetentionConfig {
-    /// A delivered row is deleted once it was last changed this long ago ("90d", "12h").
+    /// A delivered row loses its payload once it was last changed this long ago ("90d").
     #[serde(with = "humantime_serde")]
     pub delivered_after: Duration,
     /// How often `serve` prunes.
