@@ -6,7 +6,7 @@ use crate::{
     delivery::{fhir::FhirDestination, lims::LimsDestination, MllpDestination},
     formats::{connector::Registry, delimited::DelimitedConfig},
     mapping::Mapping,
-    pipeline::retention::RetentionConfig,
+    pipeline::{anchors::AuditConfig, retention::RetentionConfig},
     report::Selection,
 };
 use serde::{Deserialize, Serialize};
@@ -65,6 +65,10 @@ pub struct Config {
     /// nothing is pruned.
     #[serde(default)]
     pub retention: Option<RetentionConfig>,
+    /// Anchoring of the audit chain (see `pipeline::anchors`): hourly, in the database, by
+    /// default.
+    #[serde(default)]
+    pub audit: AuditConfig,
 }
 
 fn default_node() -> String {

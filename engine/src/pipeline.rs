@@ -2,6 +2,7 @@
 //! reports and messages, deliver them, and audit every step.
 
 pub mod alerts;
+pub mod anchors;
 pub mod fhir;
 mod intake;
 pub mod lims;

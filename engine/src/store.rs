@@ -4,6 +4,7 @@
 //! schemas in `migrations/` keep the column types compatible (TEXT, 64-bit integers).
 
 mod alerts;
+mod anchors;
 mod audit;
 mod flows;
 mod instruments;
@@ -19,6 +20,7 @@ mod runs;
 mod users;
 
 pub use alerts::{AlertRow, ClaimedNotice, DestinationHealth, NoticeRow};
+pub use anchors::AuditAnchor;
 pub use audit::{AuditEvent, AuditVerification, NewAuditEvent};
 pub use flows::{FlowStats, Latency, LATENCY_BUCKETS};
 pub use instruments::{InstrumentFileRow, InstrumentFileSummary, NewInstrumentFile};

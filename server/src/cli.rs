@@ -171,8 +171,14 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check the hash chain; exit 1 naming the first broken event.
-    Verify,
+    /// Check the hash chain and its anchors; exit 1 naming the first broken event.
+    Verify {
+        /// An anchor file kept outside the database (default: `[audit] anchor_file`).
+        #[arg(long)]
+        anchor_file: Option<PathBuf>,
+    },
+    /// Anchor the chain's head now (in the database, and in `[audit] anchor_file`).
+    Anchor,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -270,14 +276,51 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
         } => mapping::run(command, database_url, &config).await,
         Command::Prune { config } => prune(&config).await,
         Command::Audit {
-            command: AuditCommand::Verify,
+            command: AuditCommand::Anchor,
             database_url,
             config,
         } => {
             let store = open_store(database_url, &config).await?;
-            match store.verify_audit().await.map_err(|e| e.to_string())? {
+            let cfg = load_config(&config).ok();
+            let engine_cfg = cfg.unwrap_or_else(|| {
+                Config::from_toml("[watch]\nruns_dir = \".\"\nvcf_dir = \".\"\n")
+                    .expect("the minimal configuration parses")
+            });
+            let engine = engine::pipeline::Engine::new(store, engine_cfg);
+            match engine::pipeline::anchors::anchor_once(&engine).await? {
+                Some(a) => println!("anchored event {} ({}) at {}", a.event_id, a.hash, a.at),
+                None => println!("nothing new to anchor"),
+            }
+            Ok(0)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { anchor_file },
+            database_url,
+            config,
+        } => {
+            let store = open_store(database_url, &config).await?;
+            let file = anchor_file.or_else(|| {
+                load_config(&config)
+                    .ok()
+                    .and_then(|c| c.audit.anchor_file)
+                    .filter(|f| f.exists())
+            });
+            let mut anchors = store.audit_anchors().await.map_err(|e| e.to_string())?;
+            if let Some(f) = &file {
+                anchors.extend(engine::pipeline::anchors::read_anchor_file(f)?);
+            }
+            match store
+                .verify_audit_against(&anchors)
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 AuditVerification::Intact { events } => {
-                    println!("audit chain intact: {events} events");
+                    println!(
+                        "audit chain intact: {events} events, {} anchors matched{}",
+                        anchors.len(),
+                        file.map(|f| format!(" (with {})", f.display()))
+                            .unwrap_or_default()
+                    );
                     Ok(0)
                 }
                 AuditVerification::Broken { event_id, reason } => {

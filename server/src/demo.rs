@@ -265,6 +265,11 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
     if cfg.alerts.is_some() {
         listeners.watch("alerts", &alerts_task);
     }
+    let anchors_task = tokio::spawn(pipeline::anchors::run_forever(
+        engine.clone(),
+        shutdown(rx.clone()),
+    ));
+    listeners.watch("audit_anchors", &anchors_task);
     let retention_task = tokio::spawn(pipeline::retention::run_forever(
         engine.clone(),
         shutdown(rx.clone()),
@@ -372,6 +377,7 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
     let _ = lims_task.await;
     let _ = alerts_task.await;
     let _ = retention_task.await;
+    let _ = anchors_task.await;
     for task in queue_tasks {
         let _ = task.await;
     }

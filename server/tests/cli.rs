@@ -621,3 +621,64 @@ fn a_bad_alert_rule_or_a_missing_retention_is_named() {
     assert_ne!(code, 0);
     assert!(err.contains("no [retention] table"), "{err}");
 }
+
+#[test]
+fn audit_anchor_then_a_cut_tail_fails_verify_against_the_anchor_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("gb.db");
+    let url = format!("sqlite://{}", db.display());
+    let anchors = tmp.path().join("outside").join("anchors.jsonl");
+    std::fs::create_dir_all(anchors.parent().unwrap()).unwrap();
+    let config = tmp.path().join("genobridge.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "database_url = \"{url}\"\n[watch]\nruns_dir = \"{d}\"\nvcf_dir = \"{d}\"\n[audit]\nanchor_file = \"{a}\"\n",
+            d = tmp.path().display(),
+            a = anchors.display()
+        ),
+    )
+    .unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let store = engine::store::Store::open(&url).await.unwrap();
+        for i in 0..5 {
+            store
+                .append_audit(engine::store::NewAuditEvent::system(
+                    "t",
+                    "run",
+                    &i.to_string(),
+                    serde_json::json!({}),
+                ))
+                .await
+                .unwrap();
+        }
+    });
+    let (code, out, err) = run(bin().args(["audit", "anchor", "--config"]).arg(&config));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("anchored event 5 "), "{out}");
+    let (code, out, _) = run(bin().args(["audit", "verify", "--config"]).arg(&config));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("intact: 5 events, 2 anchors matched (with "),
+        "{out}"
+    );
+    // A DBA cuts the last two events and the anchors table's rows.
+    rt.block_on(async {
+        let store = engine::store::Store::open(&url).await.unwrap();
+        if let engine::store::Db::Sqlite(p) = store.db() {
+            for sql in [
+                "DROP TRIGGER audit_events_no_delete",
+                "DROP TRIGGER audit_anchors_no_delete",
+                "DELETE FROM audit_events WHERE id > 3",
+                "DELETE FROM audit_anchors",
+            ] {
+                sqlx::query(sql).execute(p).await.unwrap();
+            }
+        }
+    });
+    let (code, out, _) = run(bin().args(["audit", "verify", "--config"]).arg(&config));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("broken at event 5"), "{out}");
+    assert!(out.contains("removed from the end"), "{out}");
+}

@@ -191,8 +191,22 @@ impl Store {
         Ok(with_pool!(self, p => sqlx::query_as(&sql).bind(limit).fetch_all(p).await?))
     }
 
-    /// Walks the whole chain in id order, in pages, and names the first event that breaks it.
+    /// Walks the whole chain in id order, in pages, and names the first event that breaks
+    /// it; then checks it against every anchor in the database.
     pub async fn verify_audit(&self) -> Result<AuditVerification> {
+        let anchors = self.audit_anchors().await?;
+        self.verify_audit_against(&anchors).await
+    }
+
+    /// [`Store::verify_audit`] against the given anchors (the database's, and those of an
+    /// anchor file kept outside it): each anchored event must be there with its hash, so a
+    /// tail cut off the end is caught.
+    pub async fn verify_audit_against(
+        &self,
+        anchors: &[super::AuditAnchor],
+    ) -> Result<AuditVerification> {
+        let anchored: std::collections::BTreeMap<i64, &super::AuditAnchor> =
+            anchors.iter().map(|a| (a.event_id, a)).collect();
         let sql =
             format!("SELECT {COLUMNS} FROM audit_events WHERE id > $1 ORDER BY id LIMIT 1000");
         let mut prev = GENESIS.to_string();
@@ -202,6 +216,17 @@ impl Store {
             let page: Vec<AuditEvent> =
                 with_pool!(self, p => sqlx::query_as(&sql).bind(after).fetch_all(p).await?);
             if page.is_empty() {
+                // Anything anchored beyond the last event was cut off the end.
+                if let Some((_, a)) = anchored.range(after + 1..).next() {
+                    return Ok(AuditVerification::Broken {
+                        event_id: a.event_id,
+                        reason: format!(
+                            "the chain ends at event {after}, but the anchor of {} records event {} \
+                             with hash {}: events were removed from the end",
+                            a.at, a.event_id, a.hash
+                        ),
+                    });
+                }
                 return Ok(AuditVerification::Intact { events: count });
             }
             for ev in page {
@@ -223,6 +248,17 @@ impl Store {
                             ev.hash
                         ),
                     });
+                }
+                if let Some(a) = anchored.get(&ev.id) {
+                    if a.hash != ev.hash {
+                        return Ok(AuditVerification::Broken {
+                            event_id: ev.id,
+                            reason: format!(
+                                "hash {} differs from the one anchored at {} ({})",
+                                ev.hash, a.at, a.hash
+                            ),
+                        });
+                    }
                 }
                 prev = ev.hash;
                 after = ev.id;

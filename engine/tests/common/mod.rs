@@ -158,6 +158,7 @@ pub fn config(root: &Path, port: u16) -> Config {
         node: "test-node".into(),
         alerts: None,
         retention: None,
+        audit: Default::default(),
     }
 }
 
