@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod anchors;
+pub mod audit_spool;
 pub mod fhir;
 mod intake;
 pub mod lims;
@@ -39,6 +40,8 @@ pub struct Engine {
     pub scanning: Arc<AtomicBool>,
     /// Each destination's health as this node last wrote it (see `note_destination`).
     health: Arc<alerts::HealthBook>,
+    /// One writer of the audit spool at a time (see `audit_spool`).
+    spool_lock: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Engine {
@@ -49,6 +52,7 @@ impl Engine {
             plan: Arc::default(),
             scanning: Arc::default(),
             health: Arc::default(),
+            spool_lock: Arc::default(),
         }
     }
 

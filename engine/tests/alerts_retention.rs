@@ -355,3 +355,69 @@ async fn a_vcf_met_while_the_store_is_unreachable_is_retried_not_quarantined() {
         db.cleanup().await;
     }
 }
+
+/// An audit event the database cannot take is never dropped: it is spooled to the data
+/// folder, and appended to the chain, with the time it happened, once the database is back.
+#[tokio::test]
+async fn an_audit_event_the_database_cannot_take_is_spooled_then_appended() {
+    for db in TestDb::both().await {
+        let tmp = tempfile::tempdir().unwrap();
+        let url = match db.url().await {
+            Some(u) => u,
+            None => {
+                let engine::store::Db::Sqlite(p) = db.store.db() else {
+                    unreachable!()
+                };
+                let path: String =
+                    sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                        .fetch_one(p)
+                        .await
+                        .unwrap();
+                format!("sqlite://{path}")
+            }
+        };
+        let gone = Store::open(&url).await.unwrap();
+        match gone.db() {
+            engine::store::Db::Sqlite(p) => p.close().await,
+            engine::store::Db::Postgres(p) => p.close().await,
+        }
+        let cfg = config(tmp.path(), 1);
+        let spool = engine::pipeline::audit_spool::spool_path(&cfg.data_dir);
+        let away = Engine::new(gone, cfg.clone());
+        for i in 0..2 {
+            away.audit(engine::store::NewAuditEvent::system(
+                "test.spooled",
+                "run",
+                &format!("R{i}"),
+                serde_json::json!({ "i": i }),
+            ))
+            .await;
+        }
+        assert_eq!(engine::pipeline::audit_spool::spooled(&cfg.data_dir), 2);
+        assert!(spool.exists());
+        assert_eq!(audited(&db.store, "test.spooled").await, 0);
+
+        // The database is back: the next pass appends them, in order, and empties the spool.
+        let back = Engine::new(db.store.clone(), cfg.clone());
+        assert_eq!(back.replay_spool().await, 0, "{}", db.backend);
+        let events = db.store.recent_audit(10).await.unwrap();
+        let spooled: Vec<_> = events
+            .iter()
+            .rev()
+            .filter(|e| e.action == "test.spooled")
+            .collect();
+        assert_eq!(spooled.len(), 2);
+        assert_eq!(spooled[0].subject_id, "R0");
+        assert!(
+            spooled[0].detail.contains("spooled_at"),
+            "{}",
+            spooled[0].detail
+        );
+        assert_eq!(engine::pipeline::audit_spool::spooled(&cfg.data_dir), 0);
+        assert!(matches!(
+            db.store.verify_audit().await.unwrap(),
+            engine::store::AuditVerification::Intact { .. }
+        ));
+        db.cleanup().await;
+    }
+}

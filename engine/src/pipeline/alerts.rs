@@ -109,13 +109,9 @@ async fn settle(
         "alert_id": a.id, "condition": a.condition, "summary": a.summary,
         "fired_at": a.fired_at, "resolved_at": a.resolved_at, "node": engine.config.node,
     });
-    if let Err(e) = engine
-        .store
-        .append_audit(NewAuditEvent::system(action, "alert", &a.rule, detail))
-        .await
-    {
-        tracing::error!(error = %e, action, "auditing an alert failed");
-    }
+    engine
+        .audit(NewAuditEvent::system(action, "alert", &a.rule, detail))
+        .await;
     Some(a)
 }
 
@@ -156,8 +152,8 @@ pub async fn send_notices(engine: &Engine, client: &RestClient, cfg: &AlertsConf
                 "alert.notice_dead_letter"
             };
             let detail = json!({ "alert_id": n.alert_id, "notice_id": n.id, "event": n.event, "attempts": n.attempts, "http_status": step.http_status, "error": step.error });
-            let _ = store
-                .append_audit(NewAuditEvent::system(
+            engine
+                .audit(NewAuditEvent::system(
                     action,
                     "alert",
                     &n.alert_id.to_string(),

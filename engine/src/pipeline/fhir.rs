@@ -48,8 +48,8 @@ pub async fn attempt(
         "idempotency_key": c.idempotency_key, "destination": dest.name, "host": dest.host(),
         "report_id": c.report_pk,
     });
-    let _ = store
-        .append_audit(NewAuditEvent::system(
+    engine
+        .audit(NewAuditEvent::system(
             "fhir.attempt",
             "sample",
             sample,
@@ -63,8 +63,8 @@ pub async fn attempt(
             "fhir.dead_letter"
         };
         let detail = json!({ "message_id": c.id, "control_id": c.control_id, "attempts": n, "http_status": step.http_status, "idempotency_key": c.idempotency_key, "destination": dest.name });
-        let _ = store
-            .append_audit(NewAuditEvent::system(action, "sample", sample, detail))
+        engine
+            .audit(NewAuditEvent::system(action, "sample", sample, detail))
             .await;
     }
     let recorded = Attempt {

@@ -16,8 +16,8 @@ pub async fn handle_order(engine: &Engine, text: &str) -> String {
     let order = match parse_order(text) {
         Ok(o) => o,
         Err(e) => {
-            let _ = store
-                .append_audit(NewAuditEvent::system(
+            engine
+                .audit(NewAuditEvent::system(
                     "order.refused",
                     "message",
                     "inbound",
@@ -36,8 +36,8 @@ pub async fn handle_order(engine: &Engine, text: &str) -> String {
             // insert_order keeps the first order of an accession; this one names another
             // sample, and silently linking either would put results on the wrong patient.
             let reason = "this accession is already on file for another sample";
-            let _ = store
-                .append_audit(NewAuditEvent::system(
+            engine
+                .audit(NewAuditEvent::system(
                     "order.refused",
                     "sample",
                     &order.sample_id,
@@ -50,8 +50,8 @@ pub async fn handle_order(engine: &Engine, text: &str) -> String {
             let id = order.id;
             let detail =
                 json!({ "order_id": id, "accession": order.accession, "test": order.test_code });
-            let _ = store
-                .append_audit(NewAuditEvent::system(
+            engine
+                .audit(NewAuditEvent::system(
                     "order.received",
                     "sample",
                     &order.sample_id,

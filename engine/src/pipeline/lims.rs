@@ -100,8 +100,8 @@ pub async fn enqueue_record(engine: &Engine, kind: &str, tree: &Value) -> Enqueu
                 Ok(Some(id)) => {
                     let (sk, sid) = subject(&doc.run_id, doc.sample_id.as_deref());
                     let detail = json!({ "delivery_id": id, "run_id": doc.run_id, "mapping": doc.mapping, "mapping_sha256": mapping_sha256, "destination": destination, "idempotency_key": key });
-                    let _ = store
-                        .append_audit(NewAuditEvent::system("lims.enqueued", sk, sid, detail))
+                    engine
+                        .audit(NewAuditEvent::system("lims.enqueued", sk, sid, detail))
                         .await;
                     out.ids.push(id);
                 }
@@ -142,9 +142,7 @@ pub async fn enqueue_source(
             .store
             .quarantine(source, "lims-mapping", &reason)
             .await;
-        let _ = engine
-            .store
-            .append_audit(NewAuditEvent::system(
+        engine.audit(NewAuditEvent::system(
                 "lims.mapping_failed",
                 subject.0,
                 subject.1,
@@ -295,8 +293,8 @@ async fn attempt(engine: &Engine, lims: &LimsConfig, client: &LimsClient, c: Cla
         "idempotency_key": c.idempotency_key, "destination": dest.name, "host": dest.host(),
         "mapping": c.mapping, "run_id": c.run_id,
     });
-    let _ = store
-        .append_audit(NewAuditEvent::system("lims.attempt", sk, sid, detail))
+    engine
+        .audit(NewAuditEvent::system("lims.attempt", sk, sid, detail))
         .await;
     if status != "pending" {
         let action = if status == "delivered" {
@@ -305,8 +303,8 @@ async fn attempt(engine: &Engine, lims: &LimsConfig, client: &LimsClient, c: Cla
             "lims.dead_letter"
         };
         let detail = json!({ "delivery_id": c.id, "attempts": n, "http_status": http, "idempotency_key": c.idempotency_key, "destination": dest.name });
-        let _ = store
-            .append_audit(NewAuditEvent::system(action, sk, sid, detail))
+        engine
+            .audit(NewAuditEvent::system(action, sk, sid, detail))
             .await;
     }
     let recorded = Attempt {

@@ -19,8 +19,8 @@ pub async fn attempt(engine: &Engine, dest: &MllpDestination, c: &ClaimedMessage
     });
     // The audit event is written before the status changes, so the log never lags what
     // the dashboard shows.
-    let _ = store
-        .append_audit(NewAuditEvent::system(
+    engine
+        .audit(NewAuditEvent::system(
             "message.delivery_attempt",
             "sample",
             &c.sample_id,
@@ -34,8 +34,8 @@ pub async fn attempt(engine: &Engine, dest: &MllpDestination, c: &ClaimedMessage
             "message.dead_letter"
         };
         let detail = json!({ "message_id": c.id, "control_id": c.control_id, "attempts": c.attempts, "ack_code": ack_code, "destination": dest.address() });
-        let _ = store
-            .append_audit(NewAuditEvent::system(
+        engine
+            .audit(NewAuditEvent::system(
                 action,
                 "sample",
                 &c.sample_id,

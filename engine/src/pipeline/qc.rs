@@ -138,8 +138,8 @@ pub async fn process_qc_file(engine: &Engine, registry: &Registry, path: &Path) 
                 "instrument_file_id": id, "connector": connector, "sha256": sha,
                 "records": count(&p.tree), "warnings": p.warnings,
             });
-            let _ = store
-                .append_audit(NewAuditEvent::system("qc.recorded", "file", &shown, detail))
+            engine
+                .audit(NewAuditEvent::system("qc.recorded", "file", &shown, detail))
                 .await;
             // QC results reach the LIMS like runs do, through the mappings for this format.
             super::lims::enqueue_source(engine, &connector, &p.tree, ("file", &shown), &shown)

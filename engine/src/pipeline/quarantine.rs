@@ -38,8 +38,8 @@ pub async fn quarantine_input(
             json!({ "dir": null, "error": e.to_string() })
         }
     };
-    let _ = store
-        .append_audit(NewAuditEvent::system(
+    engine
+        .audit(NewAuditEvent::system(
             "input.quarantined",
             "file",
             &shown,

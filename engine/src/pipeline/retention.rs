@@ -52,15 +52,13 @@ pub async fn prune_once(
             "alert_notices": pruned.alert_notices, "node": engine.config.node,
         });
         engine
-            .store
-            .append_audit(NewAuditEvent::system(
+            .audit(NewAuditEvent::system(
                 "retention.pruned",
                 "retention",
                 "delivered",
                 detail,
             ))
-            .await
-            .map_err(|e| format!("auditing the pruning: {e}"))?;
+            .await;
         tracing::info!(
             messages = pruned.messages,
             lims_deliveries = pruned.lims_deliveries,

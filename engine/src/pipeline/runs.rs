@@ -92,9 +92,8 @@ async fn failed(engine: &Engine, dir: &Path, status: &str) -> bool {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     tracing::warn!(run = %name, status, "run failed or stopped on the instrument");
-    let _ = engine
-        .store
-        .append_audit(NewAuditEvent::system(
+    engine
+        .audit(NewAuditEvent::system(
             "run.failed",
             "run",
             &name,
@@ -112,8 +111,8 @@ async fn record(engine: &Engine, dir: &Path) -> bool {
             Ok(Some(_)) => {
                 tracing::info!(flow = "run-to-lims", run_id = %run.run_id, samples = run.samples.len(), "run recorded");
                 let detail = json!({ "flowcell": run.flowcell, "instrument": run.instrument, "platform": run.platform, "samples": run.samples.len(), "warnings": parsed.warnings });
-                let _ = store
-                    .append_audit(NewAuditEvent::system(
+                engine
+                    .audit(NewAuditEvent::system(
                         "run.completed",
                         "run",
                         &run.run_id,
@@ -121,8 +120,8 @@ async fn record(engine: &Engine, dir: &Path) -> bool {
                     ))
                     .await;
                 for s in &run.samples {
-                    let _ = store
-                        .append_audit(NewAuditEvent::system(
+                    engine
+                        .audit(NewAuditEvent::system(
                             "sample.registered",
                             "sample",
                             &s.sample_id,

@@ -201,8 +201,8 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
         "records_read": report.tally.records_read, "variants_reported": report.variants.len(), "rejected": rejected,
         "header_warnings": report.head.header_warnings,
     });
-    let _ = store
-        .append_audit(NewAuditEvent::system(
+    engine
+        .audit(NewAuditEvent::system(
             "report.created",
             "sample",
             &report.head.sample_id,
@@ -262,8 +262,8 @@ async fn finish_report(engine: &Engine, report_id: i64, report: &Report) -> VcfO
         report_id,
         "a report stored without all its messages; building them"
     );
-    let _ = store
-        .append_audit(NewAuditEvent::system(
+    engine
+        .audit(NewAuditEvent::system(
             "report.messages_recovered",
             "sample",
             &report.head.sample_id,
@@ -301,8 +301,8 @@ pub async fn release_waiting(engine: &Engine, order: &Order) {
         let report = match built {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => {
-                let _ = store
-                    .append_audit(NewAuditEvent::system(
+                engine
+                    .audit(NewAuditEvent::system(
                         "report.rebuild_failed",
                         "sample",
                         sample_id,
@@ -316,8 +316,8 @@ pub async fn release_waiting(engine: &Engine, order: &Order) {
         if !matches!(store.attach_order(report_id, order.id).await, Ok(true)) {
             continue;
         }
-        let _ = store
-            .append_audit(NewAuditEvent::system(
+        engine
+            .audit(NewAuditEvent::system(
                 "report.order_linked",
                 "sample",
                 sample_id,
@@ -352,8 +352,8 @@ async fn build_and_send(
         let detail = json!({ "report_id": report_id, "mapping": plan.name, "mapping_sha256": plan.sha256,
             "rejected": rejected.iter().take(100).map(|r| json!({ "line": r.line, "reason": r.reason })).collect::<Vec<_>>(),
             "rejected_total": rejected.len() });
-        let _ = store
-            .append_audit(NewAuditEvent::system(
+        engine
+            .audit(NewAuditEvent::system(
                 "report.mapping_rejected",
                 "sample",
                 &report.head.sample_id,
@@ -406,8 +406,8 @@ async fn build_and_send(
             Err(e) => return Err(format!("storing the {kind} message: {e}")),
         };
         let detail = json!({ "message_id": id, "kind": kind, "control_id": control_id, "destination": destination, "status": status, "idempotency_key": idempotency_key, "report_id": report_id, "mapping": plan.name, "mapping_sha256": plan.sha256 });
-        let _ = store
-            .append_audit(NewAuditEvent::system(
+        engine
+            .audit(NewAuditEvent::system(
                 "message.created",
                 "sample",
                 &report.head.sample_id,

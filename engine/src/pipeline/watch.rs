@@ -66,6 +66,8 @@ pub async fn run_forever(engine: Engine, shutdown: impl std::future::Future<Outp
             _ = tick.tick() => {}
             Some(()) = rx.recv() => {}
         }
+        // Audit events spooled while the database was away join the chain (every node).
+        engine.replay_spool().await;
         if !own_folders(&engine, &mut owner).await {
             continue;
         }
@@ -94,9 +96,8 @@ async fn own_folders(engine: &Engine, owner: &mut Option<Ownership>) -> bool {
             engine.scanning.store(true, Ordering::Relaxed);
             if engine.store.backend() == "postgres" {
                 tracing::info!(node = %engine.config.node, "this node now scans the watched folders");
-                let _ = engine
-                    .store
-                    .append_audit(NewAuditEvent::system(
+                engine
+                    .audit(NewAuditEvent::system(
                         "node.owns_folders",
                         "node",
                         &engine.config.node,

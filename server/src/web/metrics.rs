@@ -35,6 +35,7 @@ pub struct Listeners {
     tasks: Arc<Mutex<Vec<(&'static str, tokio::task::AbortHandle)>>>,
     node: Arc<Mutex<Option<NodeFlag>>>,
     rules: Arc<Mutex<app::model::DeliveryRules>>,
+    data_dir: Arc<Mutex<Option<std::path::PathBuf>>>,
 }
 
 /// A node's name and the flag that is true while it scans the watched folders.
@@ -59,6 +60,13 @@ impl Listeners {
     pub fn set_rules(&self, rules: app::model::DeliveryRules) {
         if let Ok(mut r) = self.rules.lock() {
             *r = rules;
+        }
+    }
+
+    /// The data folder, whose audit spool `/ready` reports.
+    pub fn set_data_dir(&self, dir: &std::path::Path) {
+        if let Ok(mut d) = self.data_dir.lock() {
+            *d = Some(dir.to_path_buf());
         }
     }
 
@@ -95,6 +103,15 @@ async fn ready(State(state): State<WebState>) -> Response {
     }
     for name in state.listeners.stopped() {
         problems.push(format!("{name}: stopped"));
+    }
+    let dir = state.listeners.data_dir.lock().ok().and_then(|d| d.clone());
+    if let Some(n) = dir
+        .map(|d| engine::pipeline::audit_spool::spooled(&d))
+        .filter(|n| *n > 0)
+    {
+        problems.push(format!(
+            "audit: {n} events spooled while the database was unavailable, not yet in the chain"
+        ));
     }
     if problems.is_empty() {
         (StatusCode::OK, "ready\n").into_response()
