@@ -142,23 +142,18 @@ pub async fn get_dashboard() -> Result<Dashboard, AppError> {
     let lims = store.list_lims(LIMS_LIMIT).await.map_err(auth::internal)?;
     let alerts = store.open_alerts().await.map_err(auth::internal)?;
     let paused = store.paused_flows().await.map_err(auth::internal)?;
-    let stats = store.flow_stats().await.map_err(auth::internal)?;
-    let flows = engine::store::PAUSABLE_FLOWS
-        .iter()
-        .map(|flow| {
-            let pause = paused.iter().find(|p| p.flow == *flow);
-            crate::model::FlowState {
-                flow: flow.to_string(),
-                configured: rules.configured_flows.iter().any(|f| f == flow),
-                queued: stats
-                    .iter()
-                    .find(|s| s.flow == *flow)
-                    .map_or(0, |s| s.queue_depth),
-                paused_by: pause.map(|p| p.paused_by.clone()),
-                paused_at: pause.map(|p| p.paused_at.clone()),
-            }
-        })
-        .collect();
+    let mut flows = Vec::new();
+    for flow in engine::store::PAUSABLE_FLOWS {
+        let pause = paused.iter().find(|p| p.flow == flow);
+        let (_, queued) = store.queue_head(&[flow]).await.map_err(auth::internal)?;
+        flows.push(crate::model::FlowState {
+            flow: flow.to_string(),
+            configured: rules.configured_flows.iter().any(|f| f == flow),
+            queued,
+            paused_by: pause.map(|p| p.paused_by.clone()),
+            paused_at: pause.map(|p| p.paused_at.clone()),
+        });
+    }
     let audit = if auth::AUDIT_READERS.contains(&user.role) {
         let events = store
             .recent_audit(AUDIT_LIMIT)
@@ -345,13 +340,10 @@ pub async fn set_flow_paused(flow: String, paused: bool, csrf: String) -> Result
         // Already so (another operator was first): nothing to audit.
         return Ok(());
     }
-    let queued = store
-        .flow_stats()
+    let (_, queued) = store
+        .queue_head(&[flow.as_str()])
         .await
-        .map_err(auth::internal)?
-        .into_iter()
-        .find(|s| s.flow == flow)
-        .map_or(0, |s| s.queue_depth);
+        .map_err(auth::internal)?;
     let action = if paused {
         "flow.paused"
     } else {

@@ -248,7 +248,9 @@ fn ms_rfc3339(ms: i64) -> String {
 pub async fn observe(store: &Store, c: &Condition, now_ms: i64) -> Result<Observation> {
     Ok(match c {
         Condition::QueueAge { queue, over } => {
-            let (oldest, queued) = store.queue_head(queue).await?;
+            let (oldest, queued) = store
+                .queue_head(crate::store::flows_of_queue(queue))
+                .await?;
             let waited = oldest
                 .as_deref()
                 .and_then(rfc3339_ms)
@@ -269,7 +271,15 @@ pub async fn observe(store: &Store, c: &Condition, now_ms: i64) -> Result<Observ
             within,
         } => {
             let since = ms_rfc3339(now_ms - within.as_millis() as i64);
-            let n = store.dead_letters_since(queue.as_deref(), &since).await?;
+            let flows: Vec<&str> = match queue {
+                Some(q) => crate::store::flows_of_queue(q).to_vec(),
+                None => QUEUES
+                    .iter()
+                    .flat_map(|q| crate::store::flows_of_queue(q))
+                    .copied()
+                    .collect(),
+            };
+            let n = store.dead_letters_since(&flows, &since).await?;
             Observation {
                 holds: n >= i64::from(*count),
                 summary: format!(

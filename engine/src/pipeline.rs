@@ -40,8 +40,9 @@ pub struct Engine {
     pub scanning: Arc<AtomicBool>,
     /// Each destination's health as this node last wrote it (see `note_destination`).
     health: Arc<alerts::HealthBook>,
-    /// One writer of the audit spool at a time (see `audit_spool`).
-    spool_lock: Arc<tokio::sync::Mutex<()>>,
+    /// One writer of the audit spool at a time, and whether it is known to be empty
+    /// (`None` until first looked at; see `audit_spool`).
+    spool_lock: Arc<tokio::sync::Mutex<Option<bool>>>,
 }
 
 impl Engine {

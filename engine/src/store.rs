@@ -19,7 +19,7 @@ mod retention;
 mod runs;
 mod users;
 
-pub use alerts::{AlertRow, ClaimedNotice, DestinationHealth, NoticeRow};
+pub use alerts::{flows_of_queue, AlertRow, ClaimedNotice, DestinationHealth, NoticeRow};
 pub use anchors::AuditAnchor;
 pub use audit::{AuditEvent, AuditVerification, NewAuditEvent};
 pub use flows::{FlowStats, Latency, LATENCY_BUCKETS};

@@ -52,6 +52,31 @@ fn engine_to_nowhere(store: &Store, root: &std::path::Path, node: &str) -> Engin
     Engine::new(store.clone(), cfg)
 }
 
+/// A second handle on the test's database, closed: every query fails, as when the
+/// database is unreachable.
+async fn unreachable_store(db: &TestDb) -> Store {
+    let url = match db.url().await {
+        Some(u) => u,
+        None => {
+            let engine::store::Db::Sqlite(p) = db.store.db() else {
+                unreachable!()
+            };
+            let path: String =
+                sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                    .fetch_one(p)
+                    .await
+                    .unwrap();
+            format!("sqlite://{path}")
+        }
+    };
+    let gone = Store::open(&url).await.unwrap();
+    match gone.db() {
+        engine::store::Db::Sqlite(p) => p.close().await,
+        engine::store::Db::Postgres(p) => p.close().await,
+    }
+    gone
+}
+
 async fn audited(store: &Store, action: &str) -> usize {
     store
         .recent_audit(10_000)
@@ -315,27 +340,7 @@ async fn a_vcf_met_while_the_store_is_unreachable_is_retried_not_quarantined() {
         let tmp = tempfile::tempdir().unwrap();
         db.store.insert_order(&order("GONE-1")).await.unwrap();
         let vcf = nb6tk328_for(tmp.path(), "GONE-1");
-        // A second handle on the same database, closed: every query fails, as when the
-        // database is unreachable.
-        let url = match db.url().await {
-            Some(u) => u,
-            None => {
-                let engine::store::Db::Sqlite(p) = db.store.db() else {
-                    unreachable!()
-                };
-                let path: String =
-                    sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
-                        .fetch_one(p)
-                        .await
-                        .unwrap();
-                format!("sqlite://{path}")
-            }
-        };
-        let gone = Store::open(&url).await.unwrap();
-        match gone.db() {
-            engine::store::Db::Sqlite(p) => p.close().await,
-            engine::store::Db::Postgres(p) => p.close().await,
-        }
+        let gone = unreachable_store(&db).await;
         let engine = Engine::new(gone, config(tmp.path(), 1));
         let outcome = process_vcf(&engine, &vcf).await;
         assert!(
@@ -362,25 +367,7 @@ async fn a_vcf_met_while_the_store_is_unreachable_is_retried_not_quarantined() {
 async fn an_audit_event_the_database_cannot_take_is_spooled_then_appended() {
     for db in TestDb::both().await {
         let tmp = tempfile::tempdir().unwrap();
-        let url = match db.url().await {
-            Some(u) => u,
-            None => {
-                let engine::store::Db::Sqlite(p) = db.store.db() else {
-                    unreachable!()
-                };
-                let path: String =
-                    sqlx::query_scalar("SELECT file FROM pragma_database_list WHERE name = 'main'")
-                        .fetch_one(p)
-                        .await
-                        .unwrap();
-                format!("sqlite://{path}")
-            }
-        };
-        let gone = Store::open(&url).await.unwrap();
-        match gone.db() {
-            engine::store::Db::Sqlite(p) => p.close().await,
-            engine::store::Db::Postgres(p) => p.close().await,
-        }
+        let gone = unreachable_store(&db).await;
         let cfg = config(tmp.path(), 1);
         let spool = engine::pipeline::audit_spool::spool_path(&cfg.data_dir);
         let away = Engine::new(gone, cfg.clone());

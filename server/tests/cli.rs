@@ -13,6 +13,22 @@ fn fixture(rel: &str) -> PathBuf {
         .join(rel)
 }
 
+/// Appends `n` audit events to the database at `url`.
+async fn audit_events(url: &str, n: usize) {
+    let store = engine::store::Store::open(url).await.unwrap();
+    for i in 0..n {
+        store
+            .append_audit(engine::store::NewAuditEvent::system(
+                "t",
+                "run",
+                &i.to_string(),
+                serde_json::json!({}),
+            ))
+            .await
+            .unwrap();
+    }
+}
+
 fn run(cmd: &mut Command) -> (i32, String, String) {
     let out = cmd.output().unwrap();
     (
@@ -87,20 +103,7 @@ fn audit_verify_exits_one_naming_the_broken_event() {
     let tmp = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", tmp.path().join("gb.db").display());
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let store = engine::store::Store::open(&url).await.unwrap();
-        for i in 0..3 {
-            store
-                .append_audit(engine::store::NewAuditEvent::system(
-                    "t",
-                    "run",
-                    &i.to_string(),
-                    serde_json::json!({}),
-                ))
-                .await
-                .unwrap();
-        }
-    });
+    rt.block_on(audit_events(&url, 3));
     let (code, out, _) = run(bin().args(["audit", "verify", "--database-url", &url]));
     assert_eq!(code, 0);
     assert!(out.contains("intact: 3 events"), "{out}");
@@ -640,20 +643,7 @@ fn audit_anchor_then_a_cut_tail_fails_verify_against_the_anchor_file() {
     )
     .unwrap();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let store = engine::store::Store::open(&url).await.unwrap();
-        for i in 0..5 {
-            store
-                .append_audit(engine::store::NewAuditEvent::system(
-                    "t",
-                    "run",
-                    &i.to_string(),
-                    serde_json::json!({}),
-                ))
-                .await
-                .unwrap();
-        }
-    });
+    rt.block_on(audit_events(&url, 5));
     let (code, out, err) = run(bin().args(["audit", "anchor", "--config"]).arg(&config));
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("anchored event 5 "), "{out}");

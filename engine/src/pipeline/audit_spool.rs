@@ -18,9 +18,13 @@ pub fn spool_path(data_dir: &Path) -> PathBuf {
 impl Engine {
     /// Appends an audit event to the chain, or spools it (see the module).
     pub async fn audit(&self, ev: NewAuditEvent) {
-        let _spool = self.spool_lock.lock().await;
-        // Events spooled before go first, so the chain keeps their order.
-        if self.replay_spool_locked().await == 0 {
+        let mut spool_empty = self.spool_lock.lock().await;
+        // Events spooled before go first, so the chain keeps their order. The file is read
+        // only while it may hold events (and once after start), not on every event.
+        if *spool_empty != Some(true) {
+            *spool_empty = Some(self.replay_spool_locked().await == 0);
+        }
+        if *spool_empty == Some(true) {
             match self.store.append_audit(ev.clone()).await {
                 Ok(_) => return,
                 Err(e) => {
@@ -32,6 +36,7 @@ impl Engine {
         if let Some(obj) = ev.detail.as_object_mut() {
             obj.insert("spooled_at".into(), crate::store::now().into());
         }
+        *spool_empty = Some(false);
         if let Err(e) = append_line(&spool_path(&self.config.data_dir), &ev) {
             // Nowhere left to keep it: say so as loudly as a process can.
             tracing::error!(action = %ev.action, error = %e, "AUDIT EVENT LOST: cannot write the spool either");
@@ -41,8 +46,13 @@ impl Engine {
     /// Appends spooled events to the chain, oldest first, until one fails. Returns how many
     /// are still spooled.
     pub async fn replay_spool(&self) -> usize {
-        let _spool = self.spool_lock.lock().await;
-        self.replay_spool_locked().await
+        let mut spool_empty = self.spool_lock.lock().await;
+        if *spool_empty == Some(true) {
+            return 0;
+        }
+        let left = self.replay_spool_locked().await;
+        *spool_empty = Some(left == 0);
+        left
     }
 
     async fn replay_spool_locked(&self) -> usize {

@@ -67,12 +67,12 @@ enum Transition<'a> {
     },
 }
 
-/// The table that holds a queue's rows.
-fn table(queue: &str) -> (&'static str, &'static str) {
+/// The flows of a queue as alert rules name it.
+pub fn flows_of_queue(queue: &str) -> &'static [&'static str] {
     match queue {
-        "lims" => ("lims_deliveries", "1 = 1"),
-        "fhir" => ("messages", "kind = 'fhir'"),
-        _ => ("messages", "kind = 'lri'"),
+        "lims" => &["run-to-lims", "qc-to-lims"],
+        "fhir" => &["vcf-to-fhir"],
+        _ => &["vcf-to-lri"],
     }
 }
 
@@ -105,34 +105,6 @@ impl Store {
         Ok(with_pool!(self, p => sqlx::query_as(
             "SELECT queue, failing_since_ms, last_error, node, updated_ms FROM destination_health ORDER BY queue")
             .fetch_all(p).await?))
-    }
-
-    /// The oldest queued row's creation time (RFC 3339) and how many are queued.
-    pub async fn queue_head(&self, queue: &str) -> Result<(Option<String>, i64)> {
-        let (t, only) = table(queue);
-        let sql = format!(
-            "SELECT MIN(created_at), COUNT(*) FROM {t} WHERE status = 'pending' AND {only}"
-        );
-        Ok(with_pool!(self, p => sqlx::query_as(&sql).fetch_one(p).await?))
-    }
-
-    /// Rows dead-lettered at or after `since` (RFC 3339), in one queue or in all.
-    pub async fn dead_letters_since(&self, queue: Option<&str>, since: &str) -> Result<i64> {
-        let queues = match queue {
-            Some(q) => vec![q],
-            None => vec!["lri", "fhir", "lims"],
-        };
-        let mut n = 0;
-        for q in queues {
-            let (t, only) = table(q);
-            let sql = format!(
-                "SELECT COUNT(*) FROM {t} WHERE status = 'dead_letter' AND updated_at >= $1 AND {only}"
-            );
-            let c: i64 =
-                with_pool!(self, p => sqlx::query_scalar(&sql).bind(since).fetch_one(p).await?);
-            n += c;
-        }
-        Ok(n)
     }
 
     pub async fn open_alerts(&self) -> Result<Vec<AlertRow>> {

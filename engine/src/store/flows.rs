@@ -153,6 +153,38 @@ impl Store {
         })
     }
 
+    /// How many items of `flows` wait to be sent, and when the oldest was stored (RFC 3339):
+    /// what the dashboard and the alert rules read, without `flow_stats`' histograms.
+    pub async fn queue_head(&self, flows: &[&str]) -> Result<(Option<String>, i64)> {
+        let (mut oldest, mut queued): (Option<String>, i64) = (None, 0);
+        for (_, table, filter) in QUEUES.iter().filter(|(f, _, _)| flows.contains(f)) {
+            let sql = format!(
+                "SELECT MIN(created_at), COUNT(*) FROM {table} WHERE {filter} AND status = 'pending'"
+            );
+            let (o, n): (Option<String>, i64) =
+                super::with_pool!(self, p => sqlx::query_as(&sql).fetch_one(p).await?);
+            queued += n;
+            oldest = match (oldest, o) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        Ok((oldest, queued))
+    }
+
+    /// Items of `flows` dead-lettered at or after `since` (RFC 3339).
+    pub async fn dead_letters_since(&self, flows: &[&str], since: &str) -> Result<i64> {
+        let mut n = 0;
+        for (_, table, filter) in QUEUES.iter().filter(|(f, _, _)| flows.contains(f)) {
+            let sql = format!(
+                "SELECT COUNT(*) FROM {table} WHERE {filter} AND status = 'dead_letter' AND updated_at >= $1"
+            );
+            let c: i64 = super::with_pool!(self, p => sqlx::query_scalar(&sql).bind(since).fetch_one(p).await?);
+            n += c;
+        }
+        Ok(n)
+    }
+
     /// For `/ready`: the database answers a query.
     pub async fn ping(&self) -> Result<()> {
         let _: i64 = super::with_pool!(self, p => sqlx::query_scalar("SELECT CAST(1 AS BIGINT)").fetch_one(p).await?);
