@@ -96,11 +96,12 @@ for spec in hl7.fhir.uv.genomics-reporting@3.0.0 hl7.terminology.r4@7.0.1; do
   fi
 done
 
-# --- Python: the HL7 v2 judge (hl7apy) and the server tests' MLLP peers (hl7, hl7apy) --
+# --- Python: the HL7 v2 judge (hl7apy), the server tests' MLLP peers (hl7, hl7apy) and
+# OpenAPI judges (openapi-spec-validator, openapi-core) --------------------------------
 # Installed again whenever validators/requirements.txt changes: the venv keeps a copy of
 # the list it was installed from.
 if ! cmp -s validators/requirements.txt .venv/requirements.installed \
-  || ! .venv/bin/python -c "import hl7, hl7apy, pytest, prometheus_client" >/dev/null 2>&1; then
+  || ! .venv/bin/python -c "import hl7, hl7apy, pytest, prometheus_client, openapi_core, openapi_spec_validator" >/dev/null 2>&1; then
   log "python venv with validators/requirements.txt"
   [ -x .venv/bin/python ] || python3 -m venv .venv
   .venv/bin/pip install -q -r validators/requirements.txt

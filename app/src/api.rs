@@ -5,7 +5,7 @@
 //! is the second, independent layer.
 
 use crate::error::AppError;
-use crate::model::{Dashboard, SessionView};
+use crate::model::SessionView;
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
@@ -114,150 +114,6 @@ pub async fn get_sources() -> Result<Vec<crate::model::SourceSchema>, AppError> 
         .map_err(auth::internal)
 }
 
-/// The dashboard's data. Every role may see runs, messages and quarantine; the audit trail
-/// only for the roles in [`auth::AUDIT_READERS`].
-#[server(endpoint = "dashboard")]
-pub async fn get_dashboard() -> Result<Dashboard, AppError> {
-    use crate::model::{
-        AuditEntry, LimsDelivery, Message, QcFile, Quarantined, Run, WaitingReport, AUDIT_LIMIT,
-        LIMS_LIMIT, MESSAGE_LIMIT, QC_LIMIT, WAITING_LIMIT,
-    };
-    use engine::store::Role;
-    let (user, _session, store) = auth::require_role(&Role::ALL).await?;
-    let rules = use_context::<crate::model::DeliveryRules>().unwrap_or_default();
-    let runs = store.list_runs().await.map_err(auth::internal)?;
-    let messages = store
-        .list_messages(MESSAGE_LIMIT)
-        .await
-        .map_err(auth::internal)?;
-    let quarantine = store.list_quarantine().await.map_err(auth::internal)?;
-    let waiting = store
-        .reports_needing_order(WAITING_LIMIT)
-        .await
-        .map_err(auth::internal)?;
-    let qc = store
-        .recent_instrument_files(QC_LIMIT)
-        .await
-        .map_err(auth::internal)?;
-    let lims = store.list_lims(LIMS_LIMIT).await.map_err(auth::internal)?;
-    let alerts = store.open_alerts().await.map_err(auth::internal)?;
-    let paused = store.paused_flows().await.map_err(auth::internal)?;
-    let mut flows = Vec::new();
-    for flow in engine::store::PAUSABLE_FLOWS {
-        let pause = paused.iter().find(|p| p.flow == flow);
-        let (_, queued) = store.queue_head(&[flow]).await.map_err(auth::internal)?;
-        flows.push(crate::model::FlowState {
-            flow: flow.to_string(),
-            configured: rules.configured_flows.iter().any(|f| f == flow),
-            queued,
-            paused_by: pause.map(|p| p.paused_by.clone()),
-            paused_at: pause.map(|p| p.paused_at.clone()),
-        });
-    }
-    let audit = if auth::AUDIT_READERS.contains(&user.role) {
-        let events = store
-            .recent_audit(AUDIT_LIMIT)
-            .await
-            .map_err(auth::internal)?;
-        Some(
-            events
-                .into_iter()
-                .map(|e| AuditEntry {
-                    id: e.id,
-                    at: e.at,
-                    actor: e.actor,
-                    action: e.action,
-                    subject: format!("{}:{}", e.subject_kind, e.subject_id),
-                    short_hash: e.hash.chars().take(12).collect(),
-                })
-                .collect(),
-        )
-    } else {
-        None
-    };
-    Ok(Dashboard {
-        runs: runs
-            .into_iter()
-            .map(|r| Run {
-                run_id: r.run_id,
-                flowcell: r.flowcell,
-                instrument: r.instrument,
-                platform: r.platform,
-                sample_count: r.sample_count,
-                detected_at: r.detected_at,
-            })
-            .collect(),
-        messages: messages
-            .into_iter()
-            .map(|m| {
-                let kind = m.kind.clone();
-                Message {
-                    id: m.id,
-                    sample_id: m.sample_id,
-                    kind: m.kind,
-                    control_id: m.control_id,
-                    destination: m.destination,
-                    status: m.status,
-                    attempts: m.attempts,
-                    last_error: m.last_error,
-                    updated_at: m.updated_at,
-                    held_by: rules.held_by(&kind, m.held_by),
-                }
-            })
-            .collect(),
-        quarantine: quarantine
-            .into_iter()
-            .map(|q| Quarantined {
-                id: q.id,
-                source: q.source,
-                kind: q.kind,
-                reason: q.reason,
-                created_at: q.created_at,
-            })
-            .collect(),
-        waiting: waiting
-            .into_iter()
-            .map(|r| WaitingReport {
-                id: r.id,
-                sample_id: r.sample_id,
-                accession: r.accession,
-                source_file: crate::model::file_name(&r.source_file),
-                variants_reported: r.variants_reported,
-                created_at: r.created_at,
-            })
-            .collect(),
-        lims: lims
-            .into_iter()
-            .map(|d| LimsDelivery {
-                id: d.id,
-                run_id: d.run_id,
-                sample_id: d.sample_id,
-                mapping: d.mapping,
-                destination: d.destination,
-                status: d.status,
-                attempts: d.attempts,
-                last_status: d.last_status,
-                last_error: d.last_error,
-                response_body: d.response_body,
-                updated_at: d.updated_at,
-            })
-            .collect(),
-        qc: qc.into_iter().map(QcFile::from_row).collect(),
-        audit,
-        alerts: alerts
-            .into_iter()
-            .map(|a| crate::model::OpenAlert {
-                id: a.id,
-                rule: a.rule,
-                condition: a.condition,
-                summary: a.summary,
-                fired_at: a.fired_at,
-            })
-            .collect(),
-        flows,
-    })
-}
-
 /// Puts a LIMS dead letter back in the queue: due at once, with a fresh attempt budget and
 /// the same idempotency key. Admins and engineers only; audited with who did it.
 #[server(endpoint = "lims_reprocess")]
@@ -313,7 +169,9 @@ pub async fn reprocess_fhir(id: i64, csrf: String) -> Result<(), AppError> {
     auth::audit(&store, ev).await
 }
 
+pub mod lists;
 pub mod mappings;
+pub mod messages;
 
 /// Pauses or resumes an outbound flow. A paused flow's queue holds on every node (items
 /// keep being built and queued) until it is resumed; nothing is lost. Admins and

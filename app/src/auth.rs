@@ -17,6 +17,10 @@ pub const CSRF_KEY: &str = "csrf";
 /// Roles that may read the audit trail.
 pub const AUDIT_READERS: &[Role] = &[Role::Admin, Role::Director, Role::Inspector];
 
+/// Roles that may see patient data (a message body, a search by MRN or name). Each view is
+/// audited as `phi.viewed` or `phi.search`.
+pub const PHI_READERS: &[Role] = &[Role::Admin, Role::Engineer, Role::Director];
+
 /// Roles that operate the interfaces: they may reprocess a LIMS dead letter.
 pub const OPERATORS: &[Role] = &[Role::Admin, Role::Engineer];
 

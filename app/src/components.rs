@@ -1,27 +1,31 @@
 //! Presentational pieces shared by the pages.
 
 mod alerts;
-mod audit;
 mod flows;
 mod lims;
+mod live;
 mod mapping_state;
 mod messages;
+mod pager;
 mod qc;
 mod runs;
 mod shell;
+mod sparkline;
 mod stats;
 mod waiting;
 
 pub use alerts::AlertBanner;
-pub use audit::AuditTable;
 pub use flows::FlowsPanel;
 pub use lims::LimsTable;
+pub use live::{LatestEvents, Link, LiveIndicator, RecentErrors, WaitingSummary};
 pub use mapping_state::VersionBadge;
-pub use messages::{Filter, MessagesTable, StatusBadge};
+pub use messages::StatusBadge;
+pub use pager::{cursor_from_query, pager_of};
 pub use qc::QcTable;
 pub use runs::{QuarantineList, RunsTable};
 pub use shell::SignedIn;
-pub use stats::stats;
+pub use sparkline::Sparkline;
+pub use stats::Totals;
 pub use waiting::WaitingList;
 
 use leptos::prelude::*;

@@ -8,6 +8,8 @@ pub mod api;
 pub mod auth;
 mod components;
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod live;
 pub mod model;
 mod pages;
 #[cfg(feature = "ssr")]
@@ -60,6 +62,13 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/login") view=pages::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/") view=pages::DashboardPage ssr=SsrMode::Async />
+                    <Route path=path!("/messages") view=pages::MessagesPage ssr=SsrMode::Async />
+                    <Route path=path!("/messages/:id") view=pages::MessagePage ssr=SsrMode::Async />
+                    <Route path=path!("/runs") view=pages::RunsPage ssr=SsrMode::Async />
+                    <Route path=path!("/qc") view=pages::QcPage ssr=SsrMode::Async />
+                    <Route path=path!("/quarantine") view=pages::QuarantinePage ssr=SsrMode::Async />
+                    <Route path=path!("/waiting") view=pages::WaitingPage ssr=SsrMode::Async />
+                    <Route path=path!("/lims") view=pages::LimsPage ssr=SsrMode::Async />
                     <Route path=path!("/sources") view=pages::SourcesPage ssr=SsrMode::Async />
                     <Route path=path!("/mappings") view=pages::MappingsPage ssr=SsrMode::Async />
                     <Route path=path!("/mappings/:name") view=pages::MappingPage ssr=SsrMode::Async />

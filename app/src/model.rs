@@ -51,6 +51,26 @@ pub struct Message {
     pub held_by: Option<String>,
 }
 
+#[cfg(feature = "ssr")]
+impl Message {
+    /// The engine's row as the browser sees it; `held_by` only where the destination keeps
+    /// order.
+    pub fn from_row(m: engine::store::MessageRow, rules: &DeliveryRules) -> Self {
+        Message {
+            held_by: rules.held_by(&m.kind, m.held_by),
+            id: m.id,
+            sample_id: m.sample_id,
+            kind: m.kind,
+            control_id: m.control_id,
+            destination: m.destination,
+            status: m.status,
+            attempts: m.attempts,
+            last_error: m.last_error,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Quarantined {
     pub id: i64,
@@ -61,6 +81,7 @@ pub struct Quarantined {
 }
 
 /// A report in `needs_order`: built, but never sent without its order's patient fields.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitingReport {
     pub id: i64,
@@ -94,6 +115,7 @@ pub struct LimsDelivery {
 
 /// A QC instrument export the watcher took in (`instrument_files`). The record tree stays
 /// on the server: the feed says what arrived and what became of it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QcFile {
     pub id: i64,
@@ -136,6 +158,7 @@ impl QcFile {
 
 /// One format's source fields for mapping: each path with its type and an example value,
 /// from the newest input of that format the engine took in.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceSchema {
     /// The connector name a mapping's `source` names, e.g. `quantstudio`.
@@ -145,6 +168,7 @@ pub struct SourceSchema {
     pub fields: Vec<SourceField>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceField {
     /// `run.flowcell_id`, `samples[].sample_id`, `wells[].ct`…
@@ -154,6 +178,7 @@ pub struct SourceField {
     pub example: String,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: i64,
@@ -163,37 +188,6 @@ pub struct AuditEntry {
     pub subject: String,
     /// The event's chain hash, shortened for display.
     pub short_hash: String,
-}
-
-/// Everything the dashboard polls for in one round trip.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Dashboard {
-    pub runs: Vec<Run>,
-    pub messages: Vec<Message>,
-    pub quarantine: Vec<Quarantined>,
-    pub waiting: Vec<WaitingReport>,
-    pub qc: Vec<QcFile>,
-    pub lims: Vec<LimsDelivery>,
-    /// `None` when the role may not read the audit trail (engineers).
-    pub audit: Option<Vec<AuditEntry>>,
-    /// Alert episodes open now (see `[alerts]` in the configuration).
-    pub alerts: Vec<OpenAlert>,
-    /// The outbound flows, with their queues and whether an operator paused them.
-    pub flows: Vec<FlowState>,
-}
-
-/// One outbound flow on the dashboard.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FlowState {
-    /// `vcf-to-lri`, `vcf-to-fhir`, `run-to-lims`, `qc-to-lims`.
-    pub flow: String,
-    /// Items waiting to be sent.
-    pub queued: i64,
-    /// False when the configuration names no destination for it: nothing to pause.
-    pub configured: bool,
-    /// `user:<name>` and when, while paused.
-    pub paused_by: Option<String>,
-    pub paused_at: Option<String>,
 }
 
 /// Which message kinds go to an `ordered` destination: there a queued message waits behind
@@ -213,6 +207,7 @@ impl DeliveryRules {
 }
 
 /// An alert that has fired and not yet resolved.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenAlert {
     pub id: i64,
@@ -234,4 +229,7 @@ pub const AUDIT_LIMIT: i64 = 50;
 /// How many LIMS deliveries the dashboard and `GET /api/lims` list.
 pub const LIMS_LIMIT: i64 = 200;
 
+pub mod lists;
+pub mod live;
 pub mod mappings;
+pub mod messages;

@@ -1,16 +1,30 @@
 //! One module per route.
 
 mod dashboard;
+mod lims;
 mod login;
 mod mapping;
 mod mappings;
+mod message;
+mod messages;
+mod qc;
+mod quarantine;
+mod runs;
 pub(crate) mod sources;
+mod waiting;
 
 pub use dashboard::DashboardPage;
+pub use lims::LimsPage;
 pub use login::LoginPage;
 pub use mapping::MappingPage;
 pub use mappings::MappingsPage;
+pub use message::MessagePage;
+pub use messages::MessagesPage;
+pub use qc::QcPage;
+pub use quarantine::QuarantinePage;
+pub use runs::RunsPage;
 pub use sources::SourcesPage;
+pub use waiting::WaitingPage;
 
 use leptos::prelude::*;
 

@@ -11,7 +11,7 @@ export function mshField(message, n) {
   return msh ? msh.split('|')[n - 1] : undefined;
 }
 
-function ackFor(message) {
+function ackFor(message, code = 'AA') {
   const controlId = mshField(message, 10) ?? '';
   const ts = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
   const msh = [
@@ -19,11 +19,15 @@ function ackFor(message) {
     mshField(message, 3) ?? '', mshField(message, 4) ?? '', ts, '', 'ACK^R01^ACK',
     `ACK${controlId}`, 'P', mshField(message, 12) ?? '2.5.1',
   ].join('|');
-  return `${msh}\rMSA|AA|${controlId}\r`;
+  const text = code === 'AA' ? '' : '|OBX-5 not accepted by the test EHR';
+  return `${msh}\rMSA|${code}|${controlId}${text}\r`;
 }
 
-/** Starts the listener on 127.0.0.1 and an OS-chosen port. */
-export async function startEhr() {
+/**
+ * Starts the listener on 127.0.0.1 and `port` (by default one the OS chooses). `code(message)`
+ * picks each ACK's MSA-1 (AA unless a test says otherwise).
+ */
+export async function startEhr({ port = 0, code = () => 'AA' } = {}) {
   const received = [];
   const sockets = new Set();
   const server = net.createServer((sock) => {
@@ -40,13 +44,13 @@ export async function startEhr() {
         const message = buf.subarray(start + 1, end).toString('utf8');
         buf = buf.subarray(end + 2);
         received.push(message);
-        sock.write(Buffer.concat([Buffer.from([VT]), Buffer.from(ackFor(message), 'utf8'), FS_CR]));
+        sock.write(Buffer.concat([Buffer.from([VT]), Buffer.from(ackFor(message, code(message)), 'utf8'), FS_CR]));
       }
     });
   });
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(port, '127.0.0.1', resolve);
   });
   return {
     port: server.address().port,

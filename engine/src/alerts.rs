@@ -8,6 +8,7 @@
 //! ```toml
 //! [alerts]
 //! webhook = { url = "https://chat.example.org/hooks/lab-integration" }
+//! email = { smtp_host = "smtp.lab.example", from = "genobridge@lab.example", to = ["oncall@lab.example"], username = "genobridge", password_env = "GENOBRIDGE_SMTP_PASSWORD" }
 //! evaluate_interval_ms = 10000
 //!
 //! [[alerts.rules]]
@@ -43,6 +44,9 @@ pub struct AlertsConfig {
     /// audited and shown on the dashboard only.
     #[serde(default)]
     pub webhook: Option<Webhook>,
+    /// Where each fired and resolved alert is mailed, beside or instead of the webhook.
+    #[serde(default)]
+    pub email: Option<crate::delivery::email::EmailNotices>,
     /// How often the rules are checked.
     #[serde(default = "default_interval_ms")]
     pub evaluate_interval_ms: u64,
@@ -207,6 +211,9 @@ impl AlertsConfig {
         if let Some(w) = &self.webhook {
             reqwest::Url::parse(&w.url)
                 .map_err(|e| format!("alerts.webhook.url {:?}: {e}", w.url))?;
+        }
+        if let Some(e) = &self.email {
+            e.validate()?;
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! and FHIR REST (transaction Bundles) to a FHIR server.
 
 pub mod ack;
+pub mod email;
 pub mod fhir;
 pub mod lims;
 pub mod mllp;

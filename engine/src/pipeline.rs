@@ -11,6 +11,7 @@ mod mllp;
 pub mod outbox;
 mod qc;
 mod quarantine;
+pub mod reprocess;
 pub mod retention;
 mod runs;
 mod vcfs;

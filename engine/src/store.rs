@@ -9,7 +9,10 @@ mod audit;
 mod flows;
 mod instruments;
 mod lims;
+mod lists;
+mod live;
 mod mappings;
+mod messages;
 mod orders;
 mod outbox;
 mod ownership;
@@ -25,7 +28,15 @@ pub use audit::{AuditEvent, AuditVerification, NewAuditEvent};
 pub use flows::{FlowStats, Latency, LATENCY_BUCKETS};
 pub use instruments::{InstrumentFileRow, InstrumentFileSummary, NewInstrumentFile};
 pub use lims::{now_ms, Attempt, ClaimedLims, LimsDeliveryRow, NewLimsDelivery};
+pub use lists::{Cursor, Keyed, KeysetPage, MAX_LIST_PAGE};
+pub use live::{
+    age_seconds, last_minutes, rfc3339_of_ms, seconds_ago, FailureRow, LiveTotals, QueueHead,
+};
 pub use mappings::{GoldenFailure, GoldenResult, GoldenSample, MappingVersion};
+pub use messages::{
+    kind_of_flow, AttemptRow, MessageDetail, MessagePage, MessageQuery, OrderIds, QueryError,
+    ReportSource,
+};
 pub use orders::Order;
 pub use outbox::{ClaimRule, ClaimedMessage, FhirDeliveryRow};
 pub use ownership::Ownership;

@@ -148,3 +148,80 @@ async fn orders_over_mllp_release_a_waiting_report() {
         db.cleanup().await;
     }
 }
+
+/// `orders-in` paused: an order is stored and answered AA, a VCF for it waits, nothing is
+/// sent; once resumed, the scan links the report to its order and the ORU goes out.
+#[tokio::test]
+async fn a_paused_intake_keeps_orders_and_releases_their_reports_on_resume() {
+    for db in TestDb::both().await {
+        let (ehr_port, seen) = ehr("AA").await;
+        let tmp = tempfile::tempdir().unwrap();
+        let engine = Engine::new(db.store.clone(), config(tmp.path(), ehr_port));
+        start_outbox(&engine);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(serve_orders(
+            engine.clone(),
+            listener,
+            std::future::pending(),
+        ));
+
+        assert!(db.store.pause_flow("orders-in", "eng1").await.unwrap());
+        let stored = ack::parse_ack(&send(port, OML).await).unwrap();
+        assert_eq!(
+            stored.code, "AA",
+            "{}: a paused intake still takes the order",
+            db.backend
+        );
+        assert!(db
+            .store
+            .order_for("ACC-4242", "NB6TK328")
+            .await
+            .unwrap()
+            .is_some());
+        let vcf = nb6tk328_for(tmp.path(), "ACC-4242");
+        assert!(
+            matches!(
+                process_vcf(&engine, &vcf).await,
+                VcfOutcome::NeedsOrder { .. }
+            ),
+            "{}: the report waits while intake is paused",
+            db.backend
+        );
+        let audit = db.store.recent_audit(20).await.unwrap();
+        let created = audit.iter().find(|e| e.action == "report.created").unwrap();
+        assert!(
+            created.detail.contains("order intake is paused"),
+            "{}",
+            created.detail
+        );
+        std::fs::create_dir_all(tmp.path().join("vcf")).unwrap();
+        std::fs::create_dir_all(tmp.path().join("runs")).unwrap();
+        tokio::spawn(engine::pipeline::run_forever(
+            engine.clone(),
+            std::future::pending(),
+        ));
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(
+            seen.lock().unwrap().is_empty(),
+            "{}: nothing sent while paused",
+            db.backend
+        );
+
+        assert!(db.store.resume_flow("orders-in").await.unwrap());
+        for _ in 0..200 {
+            if !seen.lock().unwrap().is_empty() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        assert_eq!(
+            seen.lock().unwrap().len(),
+            1,
+            "{}: released on resume",
+            db.backend
+        );
+        assert_eq!(db.store.list_reports().await.unwrap()[0].status, "ready");
+        db.cleanup().await;
+    }
+}

@@ -291,6 +291,7 @@ async fn flow_stats_count_each_flow_by_state_with_queue_age_and_latency() {
                 last_error: None,
                 response_body: None,
                 ack_code: None,
+                ..Attempt::default()
             },
         )
         .await

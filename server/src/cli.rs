@@ -87,8 +87,9 @@ enum Command {
         mapping: Option<PathBuf>,
         path: PathBuf,
     },
-    /// Measure VCF → LRI + FHIR throughput and peak memory (`bench`, `bench vcf`), or
-    /// durable MLLP intake and delivery (`bench mllp`), beside the Python peers.
+    /// Measure VCF → LRI + FHIR throughput and peak memory (`bench`, `bench vcf`), durable
+    /// MLLP intake and delivery (`bench mllp`), or the message browser's search over
+    /// `--messages` stored messages (`bench search --messages 100000`), beside the peers.
     Bench {
         #[arg(value_enum, default_value_t = BenchKind::Vcf)]
         what: BenchKind,
@@ -216,6 +217,15 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
         })
         .await
         .map(|_| 0),
+        Command::Bench {
+            what: BenchKind::Search,
+            messages,
+            mllp_python,
+            dir,
+            ..
+        } => crate::bench_search::run(&dir, messages, &mllp_python)
+            .await
+            .map(|_| 0),
         Command::Bench {
             records,
             peer_records,
@@ -508,4 +518,6 @@ pub enum BenchKind {
     Vcf,
     /// MLLP intake and outbound delivery, durable.
     Mllp,
+    /// The message browser's search over `--messages` stored messages (SQLite).
+    Search,
 }

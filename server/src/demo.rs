@@ -295,6 +295,7 @@ pub async fn serve(mut cfg: Config, demo: bool) -> Result<(), String> {
         }
     }
     listeners.set_node(&cfg.node, engine.scanning.clone());
+    listeners.set_engine(&engine);
     listeners.set_data_dir(&cfg.data_dir);
     let some = |yes: bool, name: &str| yes.then(|| name.to_string());
     listeners.set_rules(app::model::DeliveryRules {

@@ -4,6 +4,7 @@
 
 mod bench;
 mod bench_mllp;
+mod bench_search;
 mod cli;
 mod demo;
 mod progress;

@@ -7,8 +7,11 @@
 
 mod api;
 mod assets;
+mod live;
 mod mappings_api;
+mod messages_api;
 mod metrics;
+mod openapi;
 mod origin;
 mod session;
 
@@ -25,6 +28,8 @@ pub struct WebState {
     pub leptos_options: LeptosOptions,
     pub store: Store,
     pub listeners: metrics::Listeners,
+    /// The live dashboard's snapshot task (`GET /api/live`).
+    pub live: live::Hub,
 }
 
 pub use metrics::Listeners;
@@ -39,12 +44,14 @@ fn leptos_options(listen: SocketAddr, site_root: &std::path::Path) -> LeptosOpti
         .build()
 }
 
-/// Everything but the listener: split out so tests can drive the router directly.
+/// Everything but the listener: split out so tests can drive the router directly. `live`
+/// is the live dashboard's hub, which `serve` closes at shutdown.
 pub async fn router(
     store: Store,
     listen: SocketAddr,
     site_root: PathBuf,
     listeners: Listeners,
+    live: live::Hub,
 ) -> std::io::Result<Router> {
     let options = leptos_options(listen, &site_root);
     let context_listeners = listeners.clone();
@@ -52,13 +59,13 @@ pub async fn router(
         leptos_options: options.clone(),
         store: store.clone(),
         listeners,
+        live,
     };
     let routes = generate_route_list(App);
     let context_store = store.clone();
     let app = Router::new()
-        .merge(api::routes())
-        .merge(mappings_api::routes())
-        .merge(metrics::routes())
+        // The REST API and probes, with their OpenAPI document (`/api/openapi.json`).
+        .merge(openapi::routes())
         .merge(assets::wasm_alias(&site_root))
         .leptos_routes_with_context(
             &state,
@@ -66,6 +73,9 @@ pub async fn router(
             move || {
                 provide_context(context_store.clone());
                 provide_context(context_listeners.rules());
+                if let Some(engine) = context_listeners.engine() {
+                    provide_context(engine);
+                }
             },
             move || shell(options.clone()),
         )
@@ -87,7 +97,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let listen = listener.local_addr()?;
-    let app = router(store, listen, site_root, listeners).await?;
+    let hub = live::Hub::default();
+    let app = router(store, listen, site_root, listeners, hub.clone()).await?;
+    // Event streams never end by themselves: end them, or they would hold the shutdown.
+    let shutdown = async move {
+        shutdown.await;
+        hub.close();
+    };
     tracing::info!("web console listening on http://{listen}");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

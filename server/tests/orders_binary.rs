@@ -144,17 +144,22 @@ async fn sign_in(http: &reqwest::Client, s: &Server) -> String {
     cookie_of(&signed)
 }
 
-/// The dashboard's data (the server function the console calls).
+/// What the console shows: the messages (`GET /api/messages`) and the dashboard's reports
+/// waiting for an order (`GET /api/live`, once as JSON).
 async fn dashboard(http: &reqwest::Client, s: &Server, cookie: &str) -> Value {
-    let r = http
-        .post(format!("{}/api/dashboard", s.base))
-        .header("Origin", &s.base)
-        .header("Cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "/api/dashboard");
-    serde_json::from_str(&r.text().await.unwrap()).unwrap()
+    let mut d = serde_json::json!({});
+    for (key, path) in [("messages", "/api/messages"), ("live", "/api/live")] {
+        let r = http
+            .get(format!("{}{path}", s.base))
+            .header("Cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        d[key] = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    }
+    d["waiting"] = d["live"]["waiting"].clone();
+    d
 }
 
 /// Polls the dashboard until `done` holds.
@@ -260,6 +265,7 @@ async fn an_order_from_a_python_ehr_releases_a_waiting_report_to_a_python_receiv
     .await;
     let waiting = d["waiting"].as_array().unwrap();
     assert_eq!(waiting.len(), 1, "{d}");
+    assert_eq!(d["live"]["totals"]["awaiting_order"], 1, "{d}");
     assert_eq!(waiting[0]["accession"], ACCESSION);
     assert_eq!(waiting[0]["sample_id"], SAMPLE);
     assert_eq!(waiting[0]["source_file"], name.as_str());

@@ -57,14 +57,15 @@ pub fn LimsTable(
                         let http = d.last_status.map(|s| s.to_string()).unwrap_or_else(|| "—".into());
                         view! {
                             <tr
-                                class="align-top hover:bg-slate-50"
+                                class="align-top hover:bg-slate-50 target:bg-amber-50"
+                                id=format!("delivery-{}", d.id)
                                 data-delivery=d.id.to_string()
                                 data-sample=sample
                                 data-status=status
                             >
                                 <td class="px-4 py-2 font-mono">{d.sample_id.unwrap_or_else(|| "(run)".into())}</td>
                                 <td class="px-4 py-2 font-mono text-xs">{d.run_id}</td>
-                                <td class="px-4 py-2 text-slate-600">
+                                <td class="whitespace-nowrap px-4 py-2 text-slate-600">
                                     {d.mapping}
                                     <span class="ml-1 text-slate-400">{format!("→ {}", d.destination)}</span>
                                 </td>

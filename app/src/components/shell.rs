@@ -23,6 +23,42 @@ const LINKS: &[Link] = &[
         roles: &["admin", "engineer", "director", "inspector"],
     },
     Link {
+        href: "/messages",
+        label: "Messages",
+        id: "nav-messages",
+        roles: &["admin", "engineer", "director", "inspector"],
+    },
+    Link {
+        href: "/runs",
+        label: "Runs",
+        id: "nav-runs",
+        roles: &["admin", "engineer", "director", "inspector"],
+    },
+    Link {
+        href: "/qc",
+        label: "QC",
+        id: "nav-qc",
+        roles: &["admin", "engineer", "director", "inspector"],
+    },
+    Link {
+        href: "/lims",
+        label: "LIMS",
+        id: "nav-lims",
+        roles: &["admin", "engineer", "director", "inspector"],
+    },
+    Link {
+        href: "/waiting",
+        label: "Waiting",
+        id: "nav-waiting",
+        roles: &["admin", "engineer", "director", "inspector"],
+    },
+    Link {
+        href: "/quarantine",
+        label: "Quarantine",
+        id: "nav-quarantine",
+        roles: &["admin", "engineer", "director", "inspector"],
+    },
+    Link {
         href: "/mappings",
         label: "Mappings",
         id: "nav-mappings",

@@ -1,47 +1,43 @@
-//! The row of headline numbers above the tables: what a lab lead checks first.
+//! The row of headline numbers: what a lab lead checks first. Each is the size of the list
+//! it links to, from the same snapshot, so a number and its list always agree.
 
-use crate::model::Dashboard;
+use crate::model::live::LiveSnapshot;
 use leptos::prelude::*;
 
-/// A plain function rather than a component so it can borrow the data the tables then own.
-pub fn stats(data: &Dashboard) -> impl IntoView {
-    let count = |f: fn(&str) -> bool| data.messages.iter().filter(|m| f(&m.status)).count();
-    let delivered = count(|s| s == "delivered");
-    let failed = count(|s| matches!(s, "failed" | "dead_letter"));
-    let queued = count(|s| matches!(s, "pending" | "retrying"));
-    // The same list as the "Waiting for an order" card, so the two always agree.
-    let awaiting_order = data.waiting.len();
-    let (runs, quarantined) = (data.runs.len(), data.quarantine.len());
-    let dead_letters = data
-        .lims
-        .iter()
-        .filter(|d| d.status == "dead_letter")
-        .count();
-    let (failed_alert, quarantine_alert) = (failed > 0, quarantined > 0);
+#[component]
+pub fn Totals(snap: RwSignal<LiveSnapshot>) -> impl IntoView {
+    let t = move |f: fn(&crate::model::live::LiveTotals) -> i64| {
+        Signal::derive(move || snap.with(|s| f(&s.totals)))
+    };
     view! {
-        <dl id="stats" class="grid grid-cols-2 gap-4 sm:grid-cols-4 lg:grid-cols-7">
-            <Stat label="Runs" value=runs alert=false />
-            <Stat label="Delivered" value=delivered alert=false />
-            <Stat label="Queued" value=queued alert=false />
-            <Stat label="Failed" value=failed alert=failed_alert />
-            <Stat label="Awaiting order" value=awaiting_order alert=false />
-            <Stat label="Quarantined" value=quarantined alert=quarantine_alert />
-            <Stat label="LIMS dead letters" value=dead_letters alert={dead_letters > 0} />
+        <dl id="stats" class="grid grid-cols-4 gap-3 lg:grid-cols-8">
+            <Stat label="Runs" href="/runs" value=t(|t| t.runs) alert=false />
+            <Stat label="QC files" href="/qc" value=t(|t| t.qc_files) alert=false />
+            <Stat label="Delivered" href="/messages" value=t(|t| t.delivered) alert=false />
+            <Stat label="Queued" href="/messages" value=t(|t| t.queued) alert=false />
+            <Stat label="Dead letters" href="/messages" value=t(|t| t.dead_letters) alert=true />
+            <Stat label="Stored, not sent" href="/messages" value=t(|t| t.stored) alert=false />
+            <Stat label="Awaiting order" href="/waiting" value=t(|t| t.awaiting_order) alert=false />
+            <Stat label="Quarantined" href="/quarantine" value=t(|t| t.quarantined) alert=true />
         </dl>
     }
 }
 
+/// One number; `alert` turns it red when it is not zero.
 #[component]
-fn Stat(label: &'static str, value: usize, alert: bool) -> impl IntoView {
-    let value_class = if alert {
-        "mt-1 text-2xl font-semibold text-red-700"
-    } else {
-        "mt-1 text-2xl font-semibold"
+fn Stat(label: &'static str, href: &'static str, value: Signal<i64>, alert: bool) -> impl IntoView {
+    let class = move || {
+        if alert && value.get() > 0 {
+            "text-xl font-semibold tabular-nums text-red-700"
+        } else {
+            "text-xl font-semibold tabular-nums"
+        }
     };
     view! {
-        <div class="rounded-xl bg-white px-5 py-4 shadow-sm ring-1 ring-slate-200" data-stat=label>
-            <dt class="text-xs font-medium uppercase tracking-wide text-slate-500">{label}</dt>
-            <dd class=value_class>{value}</dd>
-        </div>
+        <a href=href class="block rounded-lg bg-white px-3 py-2 shadow-sm ring-1 ring-slate-200 hover:ring-sky-400"
+            data-stat=label>
+            <dt class="truncate text-[11px] font-medium uppercase text-slate-500">{label}</dt>
+            <dd class=class>{move || value.get()}</dd>
+        </a>
     }
 }

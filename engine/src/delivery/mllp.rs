@@ -54,8 +54,14 @@ pub async fn read_frame(
     }
 }
 
-/// One attempt: connect, send, wait for the ACK and check it answers this message.
-pub async fn send_once(dest: &MllpDestination, message: &str, control_id: &str) -> Outcome {
+/// One attempt: connect, send, wait for the ACK and check it answers this message. The
+/// ACK's text, whatever it says, is left in `ack_text` for the attempt history.
+pub async fn send_once(
+    dest: &MllpDestination,
+    message: &str,
+    control_id: &str,
+    ack_text: &mut Option<String>,
+) -> Outcome {
     let limit = Duration::from_millis(dest.timeout_ms);
     let transient = |reason: String| Outcome::Transient { reason };
     let addr = format!("{}:{}", dest.host, dest.port);
@@ -81,6 +87,7 @@ pub async fn send_once(dest: &MllpDestination, message: &str, control_id: &str) 
         Ok(Err(e)) => return transient(format!("reading the ACK failed: {e}")),
         Err(_) => return transient(format!("no ACK within {} ms", dest.timeout_ms)),
     };
+    *ack_text = Some(text.chars().take(4096).collect());
     let ack = match ack::parse_ack(&text) {
         Ok(a) => a,
         Err(e) => return transient(e),

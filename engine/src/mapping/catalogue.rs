@@ -9,6 +9,7 @@ use crate::messages::codes::{self, Code};
 use serde::Serialize;
 
 /// How a target's value is written: OBX-2 in LRI, the `value[x]` type in FHIR.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ValueType {
@@ -28,6 +29,7 @@ pub enum ValueType {
 }
 
 /// The code system of a `Code` target, named neutrally; each writer spells it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum System {
@@ -41,6 +43,7 @@ pub enum System {
 
 /// Where a target sits in the FHIR Bundle: most are Variant components; a few have a
 /// place of their own in the IG's profiles.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FhirPlace {
@@ -53,6 +56,7 @@ pub enum FhirPlace {
     DiagnosticImplication,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Target {
     pub code: &'static str,

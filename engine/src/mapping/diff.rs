@@ -6,6 +6,7 @@ use super::Mapping;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
@@ -16,6 +17,7 @@ pub enum ChangeKind {
 
 /// One difference. `key` names it: `rules[48018-6].from`, `tables.sig.pathogenic`,
 /// `description`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Change {
     pub kind: ChangeKind,

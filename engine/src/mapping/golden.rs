@@ -9,6 +9,7 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// One difference between expected and actual output.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct OutputDiff {
     /// `LRI OBX 2/48018-6`, `FHIR Observation[69548-6 #1].component[48018-6].valueCodeableConcept.coding[0].code`,

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 pub const DEFAULT_INPUTS: usize = 50;
 
 /// One input replayed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]
 pub struct Replayed {
     /// The run id, the export's or the VCF's path.

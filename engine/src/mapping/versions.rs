@@ -18,6 +18,8 @@ pub const APPROVED_FOR_CLINICAL_USE: &str = "approved for clinical use";
 /// The author of the shipped default versions.
 pub const SYSTEM_AUTHOR: &str = "genobridge";
 
+/// A version's state in the two-person rule.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = MappingState))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum State {
@@ -205,6 +207,7 @@ pub fn check_promote(role: Role) -> Result<(), Refused> {
 }
 
 /// One signature as shown and exported (21 CFR 11.50).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signature {
     pub username: String,

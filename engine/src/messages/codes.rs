@@ -8,6 +8,7 @@
 //! "NCPI" = NIH-NCPI ncpi-fhir-ig CodeSystem-LoincAnswers (LOINC LL2938-0).
 
 /// A coded concept.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Code {
     pub code: &'static str,

@@ -1,11 +1,15 @@
 //! The alert loop: check every rule (`crate::alerts`), fire or resolve episodes, then post
-//! the pending notices to the webhook with the outbox's retry rule. Each node runs it; the
+//! the pending notices to the webhook and mail them, each channel with the outbox's retry
+//! rule. Each node runs it; the
 //! store opens at most one episode per rule, so a notice is never doubled by N nodes.
 
 use super::Engine;
 use crate::{
     alerts::{observe, AlertRule, AlertsConfig},
-    delivery::lims::{backoff_ms, next_step, RestClient, Step},
+    delivery::{
+        email::{Mail, Mailer, Sent},
+        lims::{backoff_ms, next_step, RestClient, Step},
+    },
     store::{now_ms, AlertRow, NewAuditEvent},
 };
 use serde_json::json;
@@ -31,9 +35,44 @@ fn notice(a: &AlertRow, event: &str, now: &str) -> String {
     .to_string()
 }
 
+/// The mail for an episode: the chat text as its subject, the details as its body.
+fn mail(a: &AlertRow, event: &str, now: &str) -> String {
+    let subject = match event {
+        "fired" => format!("[FIRING] GenoBridge alert {}", a.rule),
+        _ => format!("[RESOLVED] GenoBridge alert {}", a.rule),
+    };
+    let text = format!(
+        "{subject}\n\nRule: {}\nCondition: {}\nWhat was seen: {}\nNow: {now}\nFired at: {}\n{}Node: {}\n\nThe dashboard shows open alerts; the audit trail has alert.{event}.\n",
+        a.rule,
+        a.condition,
+        a.summary,
+        a.fired_at,
+        a.resolved_at.as_ref().map(|r| format!("Resolved at: {r}\n")).unwrap_or_default(),
+        a.node,
+    );
+    serde_json::to_string(&Mail { subject, text }).unwrap_or_default()
+}
+
 /// Checks every rule once: fires what began, resolves what cleared (and any open episode
-/// of a rule no longer configured). Returns the episodes this call changed.
+/// of a rule no longer configured). Returns the episodes this call changed. `webhook`:
+/// whether a webhook notice is queued for each change (a mail is, when `[alerts.email]` is
+/// configured).
 pub async fn evaluate_once(engine: &Engine, rules: &[AlertRule], webhook: bool) -> Vec<AlertRow> {
+    let email = engine
+        .config
+        .alerts
+        .as_ref()
+        .is_some_and(|a| a.email.is_some());
+    let notices = |a: &AlertRow, event: &str, now: &str| {
+        let mut out = Vec::new();
+        if webhook {
+            out.push(("webhook", notice(a, event, now)));
+        }
+        if email {
+            out.push(("email", mail(a, event, now)));
+        }
+        out
+    };
     let store = &engine.store;
     let node = engine.config.node.as_str();
     let open = match store.open_alerts().await {
@@ -60,7 +99,7 @@ pub async fn evaluate_once(engine: &Engine, rules: &[AlertRule], webhook: bool) 
         if seen.holds && current.is_none() {
             let fired = store
                 .fire_alert(&rule.name, condition.name(), &seen.summary, node, |a| {
-                    webhook.then(|| notice(a, "fired", &seen.summary))
+                    notices(a, "fired", &seen.summary)
                 })
                 .await;
             if let Some(a) = settle(engine, fired, "alert.fired").await {
@@ -69,9 +108,7 @@ pub async fn evaluate_once(engine: &Engine, rules: &[AlertRule], webhook: bool) 
             }
         } else if let (false, Some(a)) = (seen.holds, current) {
             let resolved = store
-                .resolve_alert(a.id, |a| {
-                    webhook.then(|| notice(a, "resolved", &seen.summary))
-                })
+                .resolve_alert(a.id, |a| notices(a, "resolved", &seen.summary))
                 .await;
             if let Some(a) = settle(engine, resolved, "alert.resolved").await {
                 tracing::info!(rule = %a.rule, "alert resolved");
@@ -85,7 +122,7 @@ pub async fn evaluate_once(engine: &Engine, rules: &[AlertRule], webhook: bool) 
     {
         let why = "the rule is no longer in the configuration";
         let resolved = store
-            .resolve_alert(a.id, |a| webhook.then(|| notice(a, "resolved", why)))
+            .resolve_alert(a.id, |a| notices(a, "resolved", why))
             .await;
         changed.extend(settle(engine, resolved, "alert.resolved").await);
     }
@@ -123,7 +160,7 @@ pub async fn send_notices(engine: &Engine, client: &RestClient, cfg: &AlertsConf
     let store = &engine.store;
     let now = now_ms();
     let lease = now + 2 * (webhook.timeout_ms as i64) + 5_000;
-    let claimed = match store.claim_alert_notices(now, lease, 20).await {
+    let claimed = match store.claim_alert_notices("webhook", now, lease, 20).await {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, "claiming alert notices failed");
@@ -151,7 +188,7 @@ pub async fn send_notices(engine: &Engine, client: &RestClient, cfg: &AlertsConf
             } else {
                 "alert.notice_dead_letter"
             };
-            let detail = json!({ "alert_id": n.alert_id, "notice_id": n.id, "event": n.event, "attempts": n.attempts, "http_status": step.http_status, "error": step.error });
+            let detail = json!({ "alert_id": n.alert_id, "notice_id": n.id, "channel": "webhook", "event": n.event, "attempts": n.attempts, "http_status": step.http_status, "error": step.error });
             engine
                 .audit(NewAuditEvent::system(
                     action,
@@ -176,6 +213,72 @@ pub async fn send_notices(engine: &Engine, client: &RestClient, cfg: &AlertsConf
     claimed.len()
 }
 
+/// Mails the due email notices, oldest first. Returns how many were attempted.
+pub async fn send_emails(engine: &Engine, mailer: &Mailer, cfg: &AlertsConfig) -> usize {
+    let Some(email) = &cfg.email else {
+        return 0;
+    };
+    let store = &engine.store;
+    let now = now_ms();
+    let lease = now + 2 * (email.timeout_ms as i64) + 5_000;
+    let claimed = match store.claim_alert_notices("email", now, lease, 20).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "claiming alert mails failed");
+            return 0;
+        }
+    };
+    for n in &claimed {
+        let (status, next_ms, error) = match serde_json::from_str::<Mail>(&n.body) {
+            Err(e) => (
+                "dead_letter",
+                0,
+                Some(format!("the stored mail is unreadable: {e}")),
+            ),
+            Ok(m) => match mailer.send(&m).await {
+                Sent::Accepted => ("delivered", 0, None),
+                Sent::Refused(why) => ("dead_letter", 0, Some(why)),
+                Sent::Transient(why) if n.attempts >= i64::from(email.max_attempts.max(1)) => (
+                    "dead_letter",
+                    0,
+                    Some(format!("gave up after {} attempts: {why}", n.attempts)),
+                ),
+                Sent::Transient(why) => {
+                    let wait = backoff_ms(
+                        1_000,
+                        300_000,
+                        u32::try_from(n.attempts).unwrap_or(u32::MAX),
+                    );
+                    ("pending", now_ms().saturating_add(wait as i64), Some(why))
+                }
+            },
+        };
+        if status != "pending" {
+            let action = if status == "delivered" {
+                "alert.notified"
+            } else {
+                "alert.notice_dead_letter"
+            };
+            let detail = json!({ "alert_id": n.alert_id, "notice_id": n.id, "channel": "email", "event": n.event, "attempts": n.attempts, "to": email.to, "error": error });
+            engine
+                .audit(NewAuditEvent::system(
+                    action,
+                    "alert",
+                    &n.alert_id.to_string(),
+                    detail,
+                ))
+                .await;
+        }
+        if let Err(e) = store
+            .record_alert_notice(n.id, status, next_ms, error.as_deref())
+            .await
+        {
+            tracing::warn!(notice_id = n.id, error = %e, "recording an alert mail failed");
+        }
+    }
+    claimed.len()
+}
+
 /// Checks the rules and sends notices until `shutdown` resolves. Without `[alerts]` it
 /// ends at once.
 pub async fn run_forever(engine: Engine, shutdown: impl std::future::Future<Output = ()>) {
@@ -190,6 +293,14 @@ pub async fn run_forever(engine: Engine, shutdown: impl std::future::Future<Outp
         }
         None => None,
     };
+    let mailer = match cfg.email.as_ref().map(|e| e.mailer()) {
+        Some(Ok(m)) => Some(m),
+        Some(Err(e)) => {
+            tracing::error!("alert mails disabled: {e}");
+            None
+        }
+        None => None,
+    };
     let mut tick = tokio::time::interval(Duration::from_millis(cfg.evaluate_interval_ms.max(50)));
     tokio::pin!(shutdown);
     loop {
@@ -200,6 +311,9 @@ pub async fn run_forever(engine: Engine, shutdown: impl std::future::Future<Outp
         evaluate_once(&engine, &cfg.rules, client.is_some()).await;
         if let Some(c) = &client {
             send_notices(&engine, c, &cfg).await;
+        }
+        if let Some(m) = &mailer {
+            send_emails(&engine, m, &cfg).await;
         }
     }
 }

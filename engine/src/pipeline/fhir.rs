@@ -74,6 +74,8 @@ pub async fn attempt(
         last_error: error.as_deref(),
         response_body: step.body.as_deref(),
         ack_code: None,
+        attempt: c.attempts,
+        node: &engine.config.node,
     };
     if let Err(e) = store.record_message_attempt(c.id, &recorded).await {
         tracing::error!(message_id = c.id, error = %e, "recording a FHIR attempt failed");

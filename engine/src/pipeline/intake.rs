@@ -11,6 +11,9 @@ use crate::{
 use serde_json::json;
 
 /// Handles one received order message and returns the ACK to send back.
+/// The flow of orders from the EHR, as it is paused and resumed.
+pub const ORDERS_IN: &str = "orders-in";
+
 pub async fn handle_order(engine: &Engine, text: &str) -> String {
     let store = &engine.store;
     let order = match parse_order(text) {
@@ -58,7 +61,17 @@ pub async fn handle_order(engine: &Engine, text: &str) -> String {
                     detail,
                 ))
                 .await;
-            super::vcfs::release_waiting(engine, &order).await;
+            // A paused `orders-in` flow stores and acknowledges the order (the EHR is not
+            // asked to send it again) and releases nothing; the scan does once it resumes.
+            if engine.store.flow_paused(ORDERS_IN).await.unwrap_or(false) {
+                tracing::info!(
+                    flow = ORDERS_IN,
+                    order_id = id,
+                    "order stored; intake paused, reports not released"
+                );
+            } else {
+                super::vcfs::release_waiting(engine, &order).await;
+            }
             ack::build_ack(text, "AA", "", &new_id())
         }
         Err(e) => {

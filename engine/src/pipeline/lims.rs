@@ -314,6 +314,7 @@ async fn attempt(engine: &Engine, lims: &LimsConfig, client: &LimsClient, c: Cla
         last_error: error.as_deref(),
         response_body: body.as_deref(),
         ack_code: None,
+        ..Attempt::default()
     };
     if let Err(e) = store.record_lims_attempt(c.id, &recorded).await {
         tracing::error!(delivery_id = c.id, error = %e, "recording a LIMS attempt failed");

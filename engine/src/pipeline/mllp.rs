@@ -10,7 +10,8 @@ use serde_json::json;
 
 pub async fn attempt(engine: &Engine, dest: &MllpDestination, c: &ClaimedMessage) -> Step {
     let store = &engine.store;
-    let outcome = mllp::send_once(dest, &c.body, &c.control_id).await;
+    let mut ack_text = None;
+    let outcome = mllp::send_once(dest, &c.body, &c.control_id, &mut ack_text).await;
     let (step, ack_code) = mllp::next_step(outcome, c.attempts, dest, now_ms());
     let detail = json!({
         "message_id": c.id, "control_id": c.control_id, "attempt": c.attempts,
@@ -48,6 +49,9 @@ pub async fn attempt(engine: &Engine, dest: &MllpDestination, c: &ClaimedMessage
         next_attempt_ms: step.next_attempt_ms,
         ack_code: ack_code.as_deref(),
         last_error: step.error.as_deref(),
+        response_body: ack_text.as_deref(),
+        attempt: c.attempts,
+        node: &engine.config.node,
         ..Attempt::default()
     };
     if let Err(e) = store.record_message_attempt(c.id, &recorded).await {

@@ -35,12 +35,47 @@ pub async fn scan(engine: &Engine, state: &mut ScanState) {
         }
         state.done.insert(path);
     }
-    if state
-        .last_sweep
-        .is_none_or(|t| t.elapsed() >= SWEEP_INTERVAL)
+    let paused = orders_paused(engine).await;
+    let resumed = state.orders_paused && !paused;
+    state.orders_paused = paused;
+    if resumed
+        || state
+            .last_sweep
+            .is_none_or(|t| t.elapsed() >= SWEEP_INTERVAL)
     {
         state.last_sweep = Some(std::time::Instant::now());
         recover_missing_messages(engine, state).await;
+        if !paused {
+            release_held(engine).await;
+        }
+    }
+}
+
+/// Whether order intake is paused: orders are stored and acknowledged, but no report is
+/// linked to one until it resumes.
+async fn orders_paused(engine: &Engine) -> bool {
+    engine
+        .store
+        .flow_paused(super::intake::ORDERS_IN)
+        .await
+        .unwrap_or(false)
+}
+
+/// Releases waiting reports whose order is stored: those held while intake was paused,
+/// and any whose order arrived between the report's lookup and its insert.
+async fn release_held(engine: &Engine) {
+    let Ok(waiting) = engine.store.reports_needing_order(200).await else {
+        return;
+    };
+    let mut seen = std::collections::HashSet::new();
+    for r in waiting {
+        let Some(acc) = r.accession else { continue };
+        if !seen.insert((acc.clone(), r.sample_id.clone())) {
+            continue;
+        }
+        if let Ok(Some(order)) = engine.store.order_for(&acc, &r.sample_id).await {
+            release_waiting(engine, &order).await;
+        }
     }
 }
 
@@ -85,7 +120,7 @@ async fn recover_missing_messages(engine: &Engine, state: &mut ScanState) {
     }
 }
 
-fn sha256_file(path: &Path) -> std::io::Result<String> {
+pub(super) fn sha256_file(path: &Path) -> std::io::Result<String> {
     let mut f = std::fs::File::open(path)?;
     let mut h = Sha256::new();
     std::io::copy(&mut f, &mut h)?;
@@ -138,7 +173,9 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
         }
     };
     let accession = engine.config.watch.accession_of(path);
+    let intake_paused = orders_paused(engine).await;
     let order = match &accession {
+        Some(_) if intake_paused => None,
         Some(acc) => match store.order_for(acc, &report.head.sample_id).await {
             Ok(o) => o,
             Err(e) => {
@@ -192,6 +229,9 @@ pub async fn process_vcf(engine: &Engine, path: &Path) -> VcfOutcome {
     // Why a report waits, for whoever looks at the audit trail.
     let waiting = match (&accession, status) {
         (None, _) => Some("the file name carries no accession (watch.vcf_accession_pattern)"),
+        (Some(_), "needs_order") if intake_paused => {
+            Some("order intake is paused: its order is linked once it resumes")
+        }
         (Some(_), "needs_order") => Some("no order with this accession and sample yet"),
         _ => None,
     };
@@ -372,22 +412,7 @@ async fn build_and_send(
         let control_id = format!("GB{report_id:08}{}", if kind == "lri" { "L" } else { "F" });
         let env = Envelope::new(&control_id);
         let body = builder.build(report, order, &env, &plan);
-        // A message is queued for its destination, or only stored when none is configured:
-        // nothing would ever send it, so it is not shown as on its way.
-        let (destination, status, idempotency_key) = match (
-            kind,
-            &engine.config.lri_destination,
-            &engine.config.fhir_destination,
-        ) {
-            // The MSH-10 is the LRI message's key: a receiver drops a resend by it.
-            ("lri", Some(d), _) => (d.address(), "pending", Some(control_id.clone())),
-            ("fhir", _, Some(d)) => (
-                d.name.clone(),
-                "pending",
-                Some(crate::delivery::fhir::idempotency_key(&d.name, &control_id)),
-            ),
-            _ => ("none".to_string(), "stored", None),
-        };
+        let (destination, status, idempotency_key) = route(engine, kind, &control_id);
         let msg = NewMessage {
             report_pk: report_id,
             kind: kind.into(),
@@ -419,8 +444,32 @@ async fn build_and_send(
     Ok(ids)
 }
 
+/// Where a new message of `kind` goes: its destination, first status and idempotency key.
+/// A message is queued for its destination, or only stored when none is configured:
+/// nothing would ever send it, so it is not shown as on its way.
+pub(super) fn route(
+    engine: &Engine,
+    kind: &str,
+    control_id: &str,
+) -> (String, &'static str, Option<String>) {
+    match (
+        kind,
+        &engine.config.lri_destination,
+        &engine.config.fhir_destination,
+    ) {
+        // The MSH-10 is the LRI message's key: a receiver drops a resend by it.
+        ("lri", Some(d), _) => (d.address(), "pending", Some(control_id.to_string())),
+        ("fhir", _, Some(d)) => (
+            d.name.clone(),
+            "pending",
+            Some(crate::delivery::fhir::idempotency_key(&d.name, control_id)),
+        ),
+        _ => ("none".to_string(), "stored", None),
+    }
+}
+
 /// Results for one accession keep their order at an ordered destination.
-fn report_order_key(report: &Report, order: &Order) -> String {
+pub(super) fn report_order_key(report: &Report, order: &Order) -> String {
     if order.accession.is_empty() {
         report.head.sample_id.clone()
     } else {

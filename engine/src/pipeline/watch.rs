@@ -26,6 +26,9 @@ pub struct ScanState {
     pub(super) last_sweep: Option<Instant>,
     /// Reports short of messages whose rebuild failed once in this process.
     pub(super) unrecoverable: HashSet<i64>,
+    /// Whether `orders-in` was paused at the last scan: its resume releases the reports
+    /// whose orders arrived meanwhile.
+    pub(super) orders_paused: bool,
 }
 
 impl ScanState {

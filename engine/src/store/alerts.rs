@@ -37,6 +37,8 @@ pub struct ClaimedNotice {
 pub struct NoticeRow {
     pub id: i64,
     pub alert_id: i64,
+    /// `webhook` or `email`.
+    pub channel: String,
     pub event: String,
     pub status: String,
     pub attempts: i64,
@@ -130,7 +132,7 @@ impl Store {
         condition: &str,
         summary: &str,
         node: &str,
-        notice: impl Fn(&AlertRow) -> Option<String>,
+        notice: impl Fn(&AlertRow) -> Vec<(&'static str, String)>,
     ) -> Result<Option<AlertRow>> {
         let fire = Transition::Fire {
             rule,
@@ -146,7 +148,7 @@ impl Store {
     pub async fn resolve_alert(
         &self,
         id: i64,
-        notice: impl Fn(&AlertRow) -> Option<String>,
+        notice: impl Fn(&AlertRow) -> Vec<(&'static str, String)>,
     ) -> Result<Option<AlertRow>> {
         self.transition(Transition::Resolve { id }, notice).await
     }
@@ -155,7 +157,7 @@ impl Store {
     async fn transition(
         &self,
         t: Transition<'_>,
-        notice: impl Fn(&AlertRow) -> Option<String>,
+        notice: impl Fn(&AlertRow) -> Vec<(&'static str, String)>,
     ) -> Result<Option<AlertRow>> {
         const ROW: &str = "RETURNING id, rule, condition, summary, fired_at, resolved_at, node";
         let now = super::now();
@@ -182,11 +184,12 @@ impl Store {
                 Transition::Resolve { id } => q.bind(id),
             };
             let row: Option<AlertRow> = q.fetch_optional(&mut *tx).await?;
-            if let Some(body) = row.as_ref().and_then(&notice) {
+            // One notice per configured channel (`webhook`, `email`).
+            for (channel, body) in row.as_ref().map(&notice).unwrap_or_default() {
                 sqlx::query(
-                    "INSERT INTO alert_notices (alert_id, event, body, status, created_at, updated_at) \
-                     VALUES ($1, $2, $3, 'pending', $4, $4)")
-                    .bind(row.as_ref().map(|a| a.id)).bind(event).bind(body).bind(&now)
+                    "INSERT INTO alert_notices (alert_id, event, body, status, created_at, updated_at, channel) \
+                     VALUES ($1, $2, $3, 'pending', $4, $4, $5)")
+                    .bind(row.as_ref().map(|a| a.id)).bind(event).bind(body).bind(&now).bind(channel)
                     .execute(&mut *tx).await?;
             }
             tx.commit().await?;
@@ -198,6 +201,7 @@ impl Store {
     /// alert's resolved notice waits for its fired one, so a receiver never sees them swapped.
     pub async fn claim_alert_notices(
         &self,
+        channel: &str,
         now_ms: i64,
         lease_until_ms: i64,
         limit: i64,
@@ -209,11 +213,12 @@ impl Store {
         let sql = format!(
             "UPDATE alert_notices SET attempts = attempts + 1, next_attempt_ms = $1 \
              WHERE id IN (SELECT n.id FROM alert_notices n WHERE n.status = 'pending' AND n.next_attempt_ms <= $2 \
-             AND NOT EXISTS (SELECT 1 FROM alert_notices b WHERE b.alert_id = n.alert_id AND b.id < n.id \
-             AND b.status = 'pending') ORDER BY n.id LIMIT $3 {lock}) RETURNING id, alert_id, event, body, attempts"
+             AND n.channel = $4 AND NOT EXISTS (SELECT 1 FROM alert_notices b WHERE b.alert_id = n.alert_id \
+             AND b.channel = n.channel AND b.id < n.id AND b.status = 'pending') ORDER BY n.id LIMIT $3 {lock}) \
+             RETURNING id, alert_id, event, body, attempts"
         );
         let mut v: Vec<ClaimedNotice> = with_pool!(self, p => sqlx::query_as(&sql)
-            .bind(lease_until_ms).bind(now_ms).bind(limit).fetch_all(p).await?);
+            .bind(lease_until_ms).bind(now_ms).bind(limit).bind(channel).fetch_all(p).await?);
         v.sort_by_key(|n| n.id);
         Ok(v)
     }
@@ -238,7 +243,7 @@ impl Store {
 
     pub async fn alert_notices(&self) -> Result<Vec<NoticeRow>> {
         Ok(with_pool!(self, p => sqlx::query_as(
-            "SELECT id, alert_id, event, status, attempts, last_error FROM alert_notices ORDER BY id")
+            "SELECT id, alert_id, channel, event, status, attempts, last_error FROM alert_notices ORDER BY id")
             .fetch_all(p).await?))
     }
 }

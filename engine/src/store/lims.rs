@@ -25,6 +25,7 @@ pub struct NewLimsDelivery {
 }
 
 /// A delivery as the API and the dashboard list it (without the document).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow, PartialEq)]
 pub struct LimsDeliveryRow {
     pub id: i64,
@@ -72,6 +73,10 @@ pub struct Attempt<'a> {
     pub ack_code: Option<&'a str>,
     pub last_error: Option<&'a str>,
     pub response_body: Option<&'a str>,
+    /// Which attempt this was and the node that made it: kept in an outbound message's
+    /// attempt history (`message_attempts`).
+    pub attempt: i64,
+    pub node: &'a str,
 }
 
 const ROW_COLUMNS: &str =

@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde_json::json;
 
 /// One stored version of a mapping.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize)]
 pub struct MappingVersion {
     pub id: i64,

@@ -96,16 +96,25 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Records the outcome of the attempt just made on a claimed message.
+    /// Records the outcome of the attempt just made on a claimed message, and keeps it in
+    /// the message's attempt history (the next attempt overwrites the row's last_* columns).
     pub async fn record_message_attempt(&self, id: i64, a: &Attempt<'_>) -> Result<()> {
         let now = super::now();
         with_pool!(self, p => {
+            let mut tx = p.begin().await?;
             sqlx::query(
                 "UPDATE messages SET status = $1, next_attempt_ms = $2, last_status = $3, last_error = $4, \
                  response_body = $5, ack_code = $6, updated_at = $7 WHERE id = $8")
                 .bind(a.status).bind(a.next_attempt_ms).bind(a.last_status).bind(a.last_error)
                 .bind(a.response_body).bind(a.ack_code).bind(&now).bind(id)
-                .execute(p).await?;
+                .execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO message_attempts (message_id, attempt, at, node, status, ack_code, http_status, error, answer) \
+                 VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)")
+                .bind(id).bind(a.attempt).bind(&now).bind(a.node).bind(a.status).bind(a.ack_code)
+                .bind(a.last_status).bind(a.last_error).bind(a.response_body)
+                .execute(&mut *tx).await?;
+            tx.commit().await?;
         });
         Ok(())
     }

@@ -6,7 +6,13 @@ use serde::{Deserialize, Serialize};
 
 /// The flows an operator may pause: the outbound queues. Nothing is lost while one is
 /// paused: items keep being built and queued, and go once it is resumed.
-pub const PAUSABLE_FLOWS: [&str; 4] = ["vcf-to-lri", "vcf-to-fhir", "run-to-lims", "qc-to-lims"];
+pub const PAUSABLE_FLOWS: [&str; 5] = [
+    "vcf-to-lri",
+    "vcf-to-fhir",
+    "run-to-lims",
+    "qc-to-lims",
+    "orders-in",
+];
 
 #[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow, PartialEq)]
 pub struct FlowPause {

@@ -50,7 +50,8 @@ pub struct NewMessage {
 }
 
 /// A message as the dashboard lists it (no body: it holds PHI).
-#[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow, PartialEq)]
 pub struct MessageRow {
     pub id: i64,
     pub report_pk: i64,
@@ -72,6 +73,7 @@ pub struct MessageRow {
     pub held_by: Option<String>,
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow)]
 pub struct QuarantineRow {
     pub id: i64,
@@ -81,7 +83,7 @@ pub struct QuarantineRow {
     pub created_at: String,
 }
 
-const MESSAGE_COLUMNS: &str =
+pub(super) const MESSAGE_COLUMNS: &str =
     "m.id, m.report_pk, r.sample_id, m.kind, m.control_id, m.destination, m.status, \
     m.attempts, m.ack_code, m.last_error, m.updated_at, m.mapping_name, m.mapping_sha256, \
     CASE WHEN m.status = 'pending' THEN (SELECT b.control_id FROM messages b WHERE b.kind = m.kind \

@@ -7,19 +7,27 @@ use axum::{
     extract::State,
     http::StatusCode,
     response::{IntoResponse, Response},
-    routing::get,
-    Json, Router,
+    Json,
 };
 use tower_sessions::Session;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn routes() -> Router<WebState> {
-    Router::new()
-        .route("/health", get(|| async { "ok" }))
-        .route("/api/messages", get(messages))
-        .route("/api/lims", get(lims))
-        .route("/api/quarantine", get(quarantine))
-        .route("/api/qc", get(qc))
-        .route("/api/sources", get(sources))
+/// Each route with its OpenAPI operation (see `openapi.rs` for how to add one).
+pub fn routes() -> OpenApiRouter<WebState> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(messages))
+        .routes(routes!(lims))
+        .routes(routes!(quarantine))
+        .routes(routes!(qc))
+        .routes(routes!(sources))
+}
+
+/// Liveness: the process answers. No session needed.
+#[utoipa::path(get, path = "/health", tag = "operations",
+    responses((status = 200, description = "`ok`", body = String, content_type = "text/plain")))]
+async fn health() -> &'static str {
+    "ok"
 }
 
 /// `Ok(())` for a session whose user still exists; otherwise the response to send.
@@ -45,6 +53,12 @@ pub(super) async fn user_of(
 }
 
 /// The newest messages (the rows hold no PHI: no message bodies).
+#[utoipa::path(get, path = "/api/messages", tag = "feeds", security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Newest first", body = Vec<engine::store::MessageRow>),
+        (status = 401, description = "No session, or its user is gone"),
+        (status = 500, description = "The database failed"),
+    ))]
 async fn messages(State(state): State<WebState>, session: Session) -> Response {
     if let Err(r) = signed_in(&state, &session).await {
         return r;
@@ -63,6 +77,12 @@ async fn messages(State(state): State<WebState>, session: Session) -> Response {
 
 /// The newest LIMS deliveries: state, attempts, last HTTP status and, for a dead letter,
 /// the LIMS's answer. The documents themselves are not listed.
+#[utoipa::path(get, path = "/api/lims", tag = "feeds", security(("session_cookie" = [])), params(Limit),
+    responses(
+        (status = 200, description = "Newest first", body = Vec<engine::store::LimsDeliveryRow>),
+        (status = 401, description = "No session, or its user is gone"),
+        (status = 500, description = "The database failed"),
+    ))]
 async fn lims(
     State(state): State<WebState>,
     session: Session,
@@ -79,6 +99,12 @@ async fn lims(
 }
 
 /// Inputs that could not be processed, newest first: source, kind and reason.
+#[utoipa::path(get, path = "/api/quarantine", tag = "feeds", security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Newest first", body = Vec<engine::store::QuarantineRow>),
+        (status = 401, description = "No session, or its user is gone"),
+        (status = 500, description = "The database failed"),
+    ))]
 async fn quarantine(State(state): State<WebState>, session: Session) -> Response {
     if let Err(r) = signed_in(&state, &session).await {
         return r;
@@ -91,6 +117,12 @@ async fn quarantine(State(state): State<WebState>, session: Session) -> Response
 
 /// QC exports taken in, newest first: file name, connector, recorded or quarantined,
 /// warning count. Not their record trees.
+#[utoipa::path(get, path = "/api/qc", tag = "feeds", security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "Newest first", body = Vec<app::model::QcFile>),
+        (status = 401, description = "No session, or its user is gone"),
+        (status = 500, description = "The database failed"),
+    ))]
 async fn qc(State(state): State<WebState>, session: Session) -> Response {
     if let Err(r) = signed_in(&state, &session).await {
         return r;
@@ -111,6 +143,13 @@ async fn qc(State(state): State<WebState>, session: Session) -> Response {
 
 /// Source fields per format, for whoever writes mappings (admins and engineers): the
 /// examples are real values from the newest inputs.
+#[utoipa::path(get, path = "/api/sources", tag = "mappings", security(("session_cookie" = [])),
+    responses(
+        (status = 200, description = "The run folder first, then each QC format", body = Vec<app::model::SourceSchema>),
+        (status = 401, description = "No session, or its user is gone"),
+        (status = 403, description = "Not an admin or engineer"),
+        (status = 500, description = "The database failed"),
+    ))]
 async fn sources(State(state): State<WebState>, session: Session) -> Response {
     let user = match user_of(&state, &session).await {
         Ok(u) => u,
@@ -126,8 +165,11 @@ async fn sources(State(state): State<WebState>, session: Session) -> Response {
 }
 
 /// `?limit=N`: how many of the newest rows (default: what the dashboard shows).
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct Limit {
+    /// How many of the newest rows, 1 to 2000 (default: what the dashboard shows).
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 2000)]
     limit: Option<i64>,
 }
 

@@ -8,8 +8,6 @@ use axum::{
     extract::State,
     http::{header, StatusCode},
     response::{IntoResponse, Response},
-    routing::get,
-    Router,
 };
 use engine::store::{FlowStats, LATENCY_BUCKETS};
 use prometheus::proto::{
@@ -21,10 +19,11 @@ use std::sync::{
     Arc, Mutex,
 };
 
-pub fn routes() -> Router<WebState> {
-    Router::new()
-        .route("/metrics", get(metrics))
-        .route("/ready", get(ready))
+/// Each route with its OpenAPI operation (see `openapi.rs` for how to add one).
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<WebState> {
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(utoipa_axum::routes!(metrics))
+        .routes(utoipa_axum::routes!(ready))
 }
 
 /// The long-running tasks `serve` started (the order listener, the engine and the
@@ -36,6 +35,8 @@ pub struct Listeners {
     node: Arc<Mutex<Option<NodeFlag>>>,
     rules: Arc<Mutex<app::model::DeliveryRules>>,
     data_dir: Arc<Mutex<Option<std::path::PathBuf>>>,
+    /// The running engine, for server functions that build messages (reprocess).
+    engine: Arc<Mutex<Option<engine::pipeline::Engine>>>,
 }
 
 /// A node's name and the flag that is true while it scans the watched folders.
@@ -46,6 +47,17 @@ impl Listeners {
         if let Ok(mut l) = self.tasks.lock() {
             l.push((name, task.abort_handle()));
         }
+    }
+
+    /// The engine `serve` runs, handed to the server functions.
+    pub fn set_engine(&self, engine: &engine::pipeline::Engine) {
+        if let Ok(mut e) = self.engine.lock() {
+            *e = Some(engine.clone());
+        }
+    }
+
+    pub fn engine(&self) -> Option<engine::pipeline::Engine> {
+        self.engine.lock().ok().and_then(|e| e.clone())
     }
 
     /// Names this node, with the engine's flag that says it owns the watched folders.
@@ -95,6 +107,11 @@ impl Listeners {
 
 /// 200 `ready` when the database answers and every task `serve` started still runs;
 /// otherwise 503 naming what is wrong.
+#[utoipa::path(get, path = "/ready", tag = "operations",
+    responses(
+        (status = 200, description = "`ready`", body = String, content_type = "text/plain"),
+        (status = 503, description = "`not ready: ` and what is wrong", body = String, content_type = "text/plain"),
+    ))]
 async fn ready(State(state): State<WebState>) -> Response {
     let mut problems = Vec::new();
     if let Err(e) = state.store.ping().await {
@@ -124,6 +141,14 @@ async fn ready(State(state): State<WebState>) -> Response {
     }
 }
 
+/// Prometheus metrics: per-flow counters, source-to-ACK latency histograms, queue depth
+/// and age, alerts, build info. Counts only, no PHI, so no session.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses(
+        (status = 200, description = "The Prometheus text exposition format 0.0.4", body = String,
+            content_type = "text/plain; version=0.0.4"),
+        (status = 503, description = "The database does not answer", body = String, content_type = "text/plain"),
+    ))]
 async fn metrics(State(state): State<WebState>) -> Response {
     let flows = match state.store.flow_stats().await {
         Ok(f) => f,

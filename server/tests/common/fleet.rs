@@ -96,6 +96,17 @@ pub fn start(
     config: &Path,
     n: impl std::fmt::Display,
 ) -> (Proc, mpsc::Receiver<String>) {
+    let (proc, out, _) = start_seen(root, config, n);
+    (proc, out)
+}
+
+/// [`start`], also returning what it printed until then (a first start prints the users'
+/// passwords).
+pub fn start_seen(
+    root: &Path,
+    config: &Path,
+    n: impl std::fmt::Display,
+) -> (Proc, mpsc::Receiver<String>, Vec<String>) {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -115,17 +126,18 @@ pub fn start(
     let out = lines(child.stdout.take().unwrap());
     let proc = Proc(child);
     let deadline = Instant::now() + WAIT;
+    let mut seen = Vec::new();
     loop {
         match out.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
             Ok(line) if line.starts_with("GenoBridge listening on") => break,
-            Ok(_) => {}
+            Ok(line) => seen.push(line),
             Err(e) => panic!(
                 "genobridge serve never said it was listening ({e}); its log:\n{}",
                 tail(&root.join(format!("serve-{n}.log")))
             ),
         }
     }
-    (proc, out)
+    (proc, out, seen)
 }
 
 /// One line of the receiver's log.

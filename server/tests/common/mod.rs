@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fleet;
+pub mod web;
 
 use serde_json::Value;
 use std::{
