@@ -3,6 +3,7 @@
 //! A plain library: no web framework, so the CLI, the server and tests all drive it alike.
 
 pub mod alerts;
+pub mod audit_export;
 pub mod config;
 pub mod delivery;
 pub mod formats;

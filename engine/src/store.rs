@@ -6,6 +6,7 @@
 mod alerts;
 mod anchors;
 mod audit;
+mod audit_query;
 mod flows;
 mod instruments;
 mod lims;
@@ -25,6 +26,7 @@ mod users;
 pub use alerts::{flows_of_queue, AlertRow, ClaimedNotice, DestinationHealth, NoticeRow};
 pub use anchors::AuditAnchor;
 pub use audit::{AuditEvent, AuditVerification, NewAuditEvent};
+pub use audit_query::{AuditPage, AuditQuery, MAX_AUDIT_PAGE};
 pub use flows::{FlowStats, Latency, LATENCY_BUCKETS};
 pub use instruments::{InstrumentFileRow, InstrumentFileSummary, NewInstrumentFile};
 pub use lims::{now_ms, Attempt, ClaimedLims, LimsDeliveryRow, NewLimsDelivery};

@@ -180,6 +180,29 @@ enum AuditCommand {
     },
     /// Anchor the chain's head now (in the database, and in `[audit] anchor_file`).
     Anchor,
+    /// Export the events a query selects as events.csv, events.json and manifest.json
+    /// (counts, ids, the chain head, each file's SHA-256), for an inspector to re-check
+    /// with scripts/audit_recheck.py.
+    Export {
+        /// The folder to write (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        sample: Option<String>,
+        #[arg(long)]
+        run: Option<String>,
+        #[arg(long)]
+        accession: Option<String>,
+        #[arg(long)]
+        user: Option<String>,
+        /// An event kind, or a family with a trailing dot (`phi.`).
+        #[arg(long)]
+        action: Option<String>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -301,6 +324,57 @@ pub async fn run(cli: Cli) -> Result<i32, String> {
                 Some(a) => println!("anchored event {} ({}) at {}", a.event_id, a.hash, a.at),
                 None => println!("nothing new to anchor"),
             }
+            Ok(0)
+        }
+        Command::Audit {
+            command:
+                AuditCommand::Export {
+                    out,
+                    from,
+                    to,
+                    sample,
+                    run,
+                    accession,
+                    user,
+                    action,
+                },
+            database_url,
+            config,
+        } => {
+            let store = open_store(database_url, &config).await?;
+            let q = engine::store::AuditQuery {
+                from,
+                to,
+                sample,
+                run,
+                accession,
+                user,
+                action,
+                ..Default::default()
+            };
+            let m = engine::audit_export::export(&store, &q, &out).await?;
+            let detail = serde_json::json!({
+                "query": m.query, "events": m.events, "first_id": m.first_id, "last_id": m.last_id,
+                "files": m.files, "via": "cli",
+            });
+            store
+                .append_audit(engine::store::NewAuditEvent::system(
+                    "audit.exported",
+                    "audit",
+                    "export",
+                    detail,
+                ))
+                .await
+                .map_err(|e| format!("auditing the export: {e}"))?;
+            println!(
+                "exported {} events ({}) to {}",
+                m.events,
+                match (m.first_id, m.last_id) {
+                    (Some(a), Some(b)) => format!("ids {a}–{b}"),
+                    _ => "none".into(),
+                },
+                out.display()
+            );
             Ok(0)
         }
         Command::Audit {

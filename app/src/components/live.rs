@@ -72,7 +72,7 @@ fn Mini(
 #[component]
 pub fn RecentErrors(snap: RwSignal<LiveSnapshot>) -> impl IntoView {
     view! {
-        <Mini title="Recent errors" href="/messages" more="Message browser →">
+        <Mini title="Recent errors" href="/messages?status=dead_letter" more="Dead letters →">
             <ul id="errors" class="divide-y divide-slate-100 text-xs">
                 {move || {
                     let errors = snap.with(|s| s.errors.clone());

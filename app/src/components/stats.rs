@@ -1,5 +1,6 @@
 //! The row of headline numbers: what a lab lead checks first. Each is the size of the list
-//! it links to, from the same snapshot, so a number and its list always agree.
+//! it links to, or the sum of the flows below (delivered, queued, dead letters), from the
+//! same snapshot, so a number and what it summarizes always agree.
 
 use crate::model::live::LiveSnapshot;
 use leptos::prelude::*;
@@ -13,10 +14,10 @@ pub fn Totals(snap: RwSignal<LiveSnapshot>) -> impl IntoView {
         <dl id="stats" class="grid grid-cols-4 gap-3 lg:grid-cols-8">
             <Stat label="Runs" href="/runs" value=t(|t| t.runs) alert=false />
             <Stat label="QC files" href="/qc" value=t(|t| t.qc_files) alert=false />
-            <Stat label="Delivered" href="/messages" value=t(|t| t.delivered) alert=false />
-            <Stat label="Queued" href="/messages" value=t(|t| t.queued) alert=false />
-            <Stat label="Dead letters" href="/messages" value=t(|t| t.dead_letters) alert=true />
-            <Stat label="Stored, not sent" href="/messages" value=t(|t| t.stored) alert=false />
+            <Stat label="Delivered" href="#flows" value=t(|t| t.delivered) alert=false />
+            <Stat label="Queued" href="#flows" value=t(|t| t.queued) alert=false />
+            <Stat label="Dead letters" href="#flows" value=t(|t| t.dead_letters) alert=true />
+            <Stat label="Stored, not sent" href="/messages?status=stored" value=t(|t| t.stored) alert=false />
             <Stat label="Awaiting order" href="/waiting" value=t(|t| t.awaiting_order) alert=false />
             <Stat label="Quarantined" href="/quarantine" value=t(|t| t.quarantined) alert=true />
         </dl>

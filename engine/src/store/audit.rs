@@ -51,6 +51,7 @@ impl NewAuditEvent {
     }
 }
 
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow)]
 pub struct AuditEvent {
     pub id: i64,

@@ -195,26 +195,26 @@ pub struct OrderIds {
 }
 
 /// A value bound to a search's SQL.
-enum Bind {
+pub(super) enum Bind {
     Text(String),
     Int(i64),
 }
 
 /// A search's WHERE clauses and their values, numbered as they are added.
 #[derive(Default)]
-struct Filters {
-    clauses: Vec<String>,
-    binds: Vec<Bind>,
+pub(super) struct Filters {
+    pub(super) clauses: Vec<String>,
+    pub(super) binds: Vec<Bind>,
 }
 
 impl Filters {
     /// A clause whose `?` is `v`.
-    fn one(&mut self, clause: &str, v: Bind) {
+    pub(super) fn one(&mut self, clause: &str, v: Bind) {
         self.all(clause, vec![v]);
     }
 
     /// A clause whose `?` is the first value, `?2` the second, and so on.
-    fn all(&mut self, clause: &str, values: Vec<Bind>) {
+    pub(super) fn all(&mut self, clause: &str, values: Vec<Bind>) {
         let first = self.binds.len() + 1;
         let mut c = clause.to_string();
         for i in (2..=values.len()).rev() {
