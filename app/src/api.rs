@@ -169,6 +169,7 @@ pub async fn reprocess_fhir(id: i64, csrf: String) -> Result<(), AppError> {
     auth::audit(&store, ev).await
 }
 
+pub mod audit;
 pub mod lists;
 pub mod mappings;
 pub mod messages;

@@ -63,6 +63,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=pages::LoginPage ssr=SsrMode::Async />
                     <Route path=path!("/") view=pages::DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/messages") view=pages::MessagesPage ssr=SsrMode::Async />
+                    <Route path=path!("/audit") view=pages::AuditPage ssr=SsrMode::Async />
                     <Route path=path!("/messages/:id") view=pages::MessagePage ssr=SsrMode::Async />
                     <Route path=path!("/runs") view=pages::RunsPage ssr=SsrMode::Async />
                     <Route path=path!("/qc") view=pages::QcPage ssr=SsrMode::Async />

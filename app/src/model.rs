@@ -229,6 +229,7 @@ pub const AUDIT_LIMIT: i64 = 50;
 /// How many LIMS deliveries the dashboard and `GET /api/lims` list.
 pub const LIMS_LIMIT: i64 = 200;
 
+pub mod audit;
 pub mod lists;
 pub mod live;
 pub mod mappings;

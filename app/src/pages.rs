@@ -1,5 +1,6 @@
 //! One module per route.
 
+mod audit;
 mod dashboard;
 mod lims;
 mod login;
@@ -13,6 +14,7 @@ mod runs;
 pub(crate) mod sources;
 mod waiting;
 
+pub use audit::AuditPage;
 pub use dashboard::DashboardPage;
 pub use lims::LimsPage;
 pub use login::LoginPage;

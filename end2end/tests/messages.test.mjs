@@ -6,6 +6,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { startEhr, mshField } from '../lib/ehr.mjs';
 import { startServer, fixturesDir, ROOT } from '../lib/server.mjs';
 import { launch, hydrated, signIn } from '../lib/browser.mjs';
@@ -134,5 +137,49 @@ test('an inspector reads the delivery record but no patient data, and cannot res
   assert.match(await page.locator('main').innerText(), /patient data, which your role may not see/);
   assert.equal(await page.locator('#message-body').count(), 0);
   assert.equal(await page.locator('#resend-form, #reprocess-form').count(), 0);
+  await context.close();
+});
+
+test('an inspector follows NB6TK328 to the EHR ACK, verifies the chain, exports and re-checks it', async () => {
+  const { context, page } = await signedIn('inspector');
+  await page.click('#nav-audit');
+  await page.waitForURL(`${server.base}/audit`, { timeout: 10_000 });
+  await page.fill('#audit-filters input[name="sample"]', 'NB6TK328');
+  await page.click('#audit-filters button[type="submit"]');
+  await page.waitForURL(/sample=NB6TK328/, { timeout: 10_000 });
+  await page.waitForSelector('#lineage li', { timeout: 10_000 });
+  const actions = await page.locator('#lineage li').evaluateAll((els) => els.map((e) => e.dataset.action));
+  for (const want of ['report.created', 'message.created', 'message.delivery_attempt', 'message.dead_letter',
+    'message.reprocessed', 'message.delivered', 'phi.viewed']) {
+    assert.ok(actions.includes(want), `the lineage shows ${want}: ${actions.join(', ')}`);
+  }
+  assert.ok(actions.indexOf('report.created') < actions.indexOf('message.delivered'), 'oldest first');
+  const built = await page.locator('#lineage li[data-action="message.created"]').first().innerText();
+  assert.match(built, /mapping vcf-report/, 'the step names the mapping that built the message');
+  await hydrated(page);
+  await page.click('#verify-form button[type="submit"]');
+  await page.waitForSelector('#chain-status [data-verified="intact"]', { timeout: 15_000 });
+  await page.click('#export-form button[type="submit"]');
+  await page.waitForSelector('#export-files a[data-file="manifest.json"]', { timeout: 15_000 });
+  await shot(page, 'messages-6-inspector-lineage.png');
+
+  // The three files, downloaded with the inspector's session, re-check with the README's script.
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'gb-export-'));
+  for (const name of ['manifest.json', 'events.json', 'events.csv']) {
+    const href = await page.locator(`#export-files a[data-file="${name}"]`).getAttribute('href');
+    const res = await page.request.get(`${server.base}${href}`);
+    assert.equal(res.status(), 200, name);
+    await fs.writeFile(path.join(dir, name), await res.body());
+  }
+  const checked = spawnSync('python3', [path.join(ROOT, 'scripts', 'audit_recheck.py'), dir], { encoding: 'utf8' });
+  assert.equal(checked.status, 0, checked.stdout + checked.stderr);
+  assert.match(checked.stdout, /^OK: \d+ events/);
+  const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8'));
+  assert.equal(manifest.query.sample, 'NB6TK328');
+  // Inspectors are read-only: no resend, and the message browser's actions refuse them.
+  const refused = await page.request.post(`${server.base}/api/message_resend`, {
+    form: { id: '1', csrf: 'x' }, headers: { Origin: server.base },
+  });
+  assert.equal(refused.status(), 403);
   await context.close();
 });

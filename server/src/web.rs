@@ -7,6 +7,7 @@
 
 mod api;
 mod assets;
+mod audit_api;
 mod live;
 mod mappings_api;
 mod messages_api;

@@ -88,7 +88,7 @@ pub async fn audit_phi_search(
 #[server(endpoint = "message_detail")]
 pub async fn get_message(id: i64) -> Result<MessageView, AppError> {
     use engine::store::{NewAuditEvent, Role};
-    let (user, _session, store) = auth::require_role(&Role::ALL).await?;
+    let (user, session, store) = auth::require_role(&Role::ALL).await?;
     let rules = use_context::<crate::model::DeliveryRules>().unwrap_or_default();
     let Some(d) = store.message_detail(id).await.map_err(auth::internal)? else {
         return Err(auth::refuse(AppError::Invalid(format!(
@@ -98,17 +98,22 @@ pub async fn get_message(id: i64) -> Result<MessageView, AppError> {
     let may_see_phi = auth::PHI_READERS.contains(&user.role);
     let pruned = d.pruned_at.is_some() || d.body.is_empty();
     let body = if may_see_phi && !pruned {
-        let detail = serde_json::json!({
-            "message_id": id, "control_id": d.row.control_id, "kind": d.row.kind, "viewed": "body",
-        });
-        let ev = NewAuditEvent::user(
-            &user.username,
-            "phi.viewed",
-            "sample",
-            &d.row.sample_id,
-            detail,
-        );
-        auth::audit(&store, ev).await?;
+        // One event per message and session every 10 minutes: the open page refreshing a
+        // pending message, or a reload, is the same view, not a new access.
+        if first_view(&session, id).await? {
+            let detail = serde_json::json!({
+                "message_id": id, "control_id": d.row.control_id, "kind": d.row.kind, "viewed": "body",
+            });
+            let ev = NewAuditEvent::user(
+                &user.username,
+                "phi.viewed",
+                "sample",
+                &d.row.sample_id,
+                detail,
+            );
+            auth::audit(&store, ev).await?;
+            remember_view(&session, id).await?;
+        }
         Some(pretty(&d.row.kind, &d.body))
     } else {
         None
@@ -175,6 +180,39 @@ pub async fn get_message(id: i64) -> Result<MessageView, AppError> {
         response_body: d.response_body,
         message: crate::model::Message::from_row(d.row, &rules),
     })
+}
+
+/// Session key: message ids whose body this session was shown, and when (ms).
+#[cfg(feature = "ssr")]
+const PHI_SEEN: &str = "phi_seen";
+#[cfg(feature = "ssr")]
+const PHI_SEEN_MS: i64 = 10 * 60 * 1000;
+
+/// True unless this session was shown message `id`'s body in the last 10 minutes.
+#[cfg(feature = "ssr")]
+async fn first_view(session: &tower_sessions::Session, id: i64) -> Result<bool, AppError> {
+    let seen: Vec<(i64, i64)> = session
+        .get(PHI_SEEN)
+        .await
+        .map_err(auth::internal)?
+        .unwrap_or_default();
+    let now = engine::store::now_ms();
+    Ok(!seen
+        .iter()
+        .any(|(m, at)| *m == id && now - at < PHI_SEEN_MS))
+}
+
+#[cfg(feature = "ssr")]
+async fn remember_view(session: &tower_sessions::Session, id: i64) -> Result<(), AppError> {
+    let now = engine::store::now_ms();
+    let mut seen: Vec<(i64, i64)> = session
+        .get(PHI_SEEN)
+        .await
+        .map_err(auth::internal)?
+        .unwrap_or_default();
+    seen.retain(|(m, at)| *m != id && now - at < PHI_SEEN_MS);
+    seen.push((id, now));
+    session.insert(PHI_SEEN, seen).await.map_err(auth::internal)
 }
 
 /// A FHIR Bundle indented for reading; an ORU as it is (one segment per line on screen).

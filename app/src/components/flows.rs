@@ -86,7 +86,7 @@ fn FlowRow(
     let now = f.get_untracked();
     let paused = now.paused_by.is_some();
     let series = Signal::derive(move || f.with(|f| f.per_minute.clone()));
-    let button = (can_pause && now.outbound && (now.configured || paused)).then(|| {
+    let button = (can_pause && (now.configured || paused)).then(|| {
         let (label, value) = if paused {
             ("Resume", "false")
         } else {

@@ -64,6 +64,13 @@ const LINKS: &[Link] = &[
         id: "nav-mappings",
         roles: &["admin", "engineer", "director", "inspector"],
     },
+    // Inspectors' page: the audit trail, lineage, verification and exports.
+    Link {
+        href: "/audit",
+        label: "Audit",
+        id: "nav-audit",
+        roles: &["admin", "director", "inspector"],
+    },
     // Source fields carry real example values: the roles that write mappings only (the
     // server function refuses the others too).
     Link {

@@ -63,7 +63,7 @@ impl MessageSearch {
 }
 
 /// Percent-encodes a query value (everything but unreserved characters).
-fn encode(v: &str) -> String {
+pub(crate) fn encode(v: &str) -> String {
     v.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

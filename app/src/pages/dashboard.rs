@@ -114,8 +114,17 @@ fn follow(snap: RwSignal<LiveSnapshot>, link: RwSignal<Link>) {
                     link.set(Link::Live);
                 }
             });
+        // The server ends a stream now and then, saying so first: the browser reconnects
+        // within a second, and the page does not show it as a drop.
+        let planned = std::rc::Rc::new(std::cell::Cell::new(false));
+        let said_bye = planned.clone();
+        let on_reconnect = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+            said_bye.set(true);
+        });
         let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
-            link.set(Link::Reconnecting);
+            if !planned.replace(false) {
+                link.set(Link::Reconnecting);
+            }
             let closed = e
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::EventSource>().ok())
@@ -126,8 +135,10 @@ fn follow(snap: RwSignal<LiveSnapshot>, link: RwSignal<Link>) {
         });
         let _ = source
             .add_event_listener_with_callback("snapshot", on_snapshot.as_ref().unchecked_ref());
+        let _ = source
+            .add_event_listener_with_callback("reconnect", on_reconnect.as_ref().unchecked_ref());
         source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        let held = SendWrapper::new((source, on_snapshot, on_error));
+        let held = SendWrapper::new((source, on_snapshot, on_reconnect, on_error));
         on_cleanup(move || {
             held.0.close();
             drop(held);

@@ -213,3 +213,17 @@ impl Store {
         }
     }
 }
+
+impl Store {
+    /// A sample's lineage as the audit trail tells it, oldest first: the runs that carried
+    /// it (run completed, samples registered, LIMS documents), its order, report, messages,
+    /// delivery attempts and answers, and who viewed it.
+    pub async fn sample_lineage(&self, sample: &str) -> Result<Vec<AuditEvent>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_events WHERE (subject_kind = 'sample' AND subject_id = $1) \
+             OR (subject_kind = 'run' AND subject_id IN (SELECT ru.run_id FROM runs ru \
+             JOIN run_samples rs ON rs.run_pk = ru.id WHERE rs.sample_id = $1)) ORDER BY id LIMIT 5000"
+        );
+        Ok(with_pool!(self, p => sqlx::query_as(&sql).bind(sample).fetch_all(p).await?))
+    }
+}

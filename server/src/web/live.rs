@@ -30,8 +30,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// How often a snapshot is computed and pushed while anyone listens.
 pub const INTERVAL: Duration = Duration::from_secs(1);
-/// A stream ends after this long and the browser reconnects at once, so a session that
-/// was signed out or expired meanwhile stops receiving within this time.
+/// A stream ends after this long (with an event `reconnect`) and the browser reconnects
+/// at once, so a session that was signed out or expired meanwhile stops receiving within
+/// this time.
 const MAX_STREAM: Duration = Duration::from_secs(300);
 
 pub fn routes() -> OpenApiRouter<WebState> {
@@ -190,16 +191,22 @@ fn stream(
     }
     let stop = hub.inner.stop.subscribe();
     let until = tokio::time::Instant::now() + MAX_STREAM;
+    // State: the receivers, whether the next event is the first, and whether the stream
+    // has said it is ending.
     futures_util::stream::unfold(
-        (rx, stop, true),
-        move |(mut rx, mut stop, first)| async move {
-            if *stop.borrow_and_update() {
+        (rx, stop, true, false),
+        move |(mut rx, mut stop, first, ended)| async move {
+            if ended || *stop.borrow_and_update() {
                 return None;
             }
             tokio::select! {
                 changed = rx.changed() => changed.ok()?,
                 _ = stop.changed() => return None,
-                _ = tokio::time::sleep_until(until) => return None,
+                _ = tokio::time::sleep_until(until) => {
+                    // A planned end: the page reconnects at once without showing a drop.
+                    let bye = Event::default().event("reconnect").data("bye");
+                    return Some((Ok(bye), (rx, stop, false, true)));
+                }
             }
             let frame = rx.borrow_and_update().clone()?;
             let data = if audit { &frame.full } else { &frame.public };
@@ -208,7 +215,7 @@ fn stream(
                 // Reconnect after a second, not the browser's default three.
                 event = event.retry(INTERVAL);
             }
-            Some((Ok(event), (rx, stop, false)))
+            Some((Ok(event), (rx, stop, false, false)))
         },
     )
 }

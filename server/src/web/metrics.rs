@@ -82,6 +82,11 @@ impl Listeners {
         }
     }
 
+    /// The data folder `serve` was configured with (audit spool, exports).
+    pub fn data_dir(&self) -> Option<std::path::PathBuf> {
+        self.data_dir.lock().ok().and_then(|d| d.clone())
+    }
+
     pub fn rules(&self) -> app::model::DeliveryRules {
         self.rules.lock().map(|r| r.clone()).unwrap_or_default()
     }

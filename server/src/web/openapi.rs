@@ -33,7 +33,7 @@
 //! The Leptos server functions (`#[server(endpoint = "…")]`, POST `/api/<endpoint>`) are
 //! the console's RPC, not this API: they are left out, and the test lists them.
 
-use super::{api, live, mappings_api, messages_api, metrics, session, WebState};
+use super::{api, audit_api, live, mappings_api, messages_api, metrics, session, WebState};
 use axum::{
     http::{header, StatusCode},
     response::{IntoResponse, Response},
@@ -61,6 +61,7 @@ pub const SESSION_SCHEME: &str = "session_cookie";
     tags(
         (name = "feeds", description = "What the engine took in and sent: messages, LIMS deliveries, QC exports, quarantine"),
         (name = "mappings", description = "Mappings, their versions and signatures, diffs, report targets and impact replays"),
+        (name = "audit", description = "The audit trail for inspectors: queries and export files"),
         (name = "operations", description = "Probes, Prometheus metrics and this document; no session needed"),
     )
 )]
@@ -89,6 +90,7 @@ fn table() -> OpenApiRouter<WebState> {
         .merge(api::routes())
         .merge(mappings_api::routes())
         .merge(messages_api::routes())
+        .merge(audit_api::routes())
         .merge(metrics::routes())
         .merge(live::routes())
         .routes(routes!(openapi_json))
