@@ -391,8 +391,19 @@ test('a failing destination shows on the dashboard within 2 s, with no page relo
   await page.screenshot({ path: path.join(SHOTS, 'dashboard-destination-failing.png') });
   console.log(`# failing destination shown ${lag} ms after the refused attempt`);
 
-  // The EHR comes back on the same port for whatever runs next. (With max_attempts = 3
-  // the refused message is a dead letter by now: the message browser resends it.)
+  // The failed message, opened from the error, is dead-lettered after its 3 attempts. The
+  // destination is fixed (the EHR comes back on the same port), the engineer reprocesses
+  // it, and the rebuilt message turns delivered on the open page.
+  await error.click();
+  await page.waitForURL(/\/messages\/\d+$/, { timeout: 10_000 });
+  await hydrated(page);
+  await page.waitForSelector('#message-header[data-status="dead_letter"]', { timeout: 60_000 });
   ehr = await startEhr({ port });
+  await page.click('#reprocess-form button[type="submit"]');
+  await page.waitForSelector('#reprocessed-link', { timeout: 10_000 });
+  await page.click('#reprocessed-link');
+  await page.waitForSelector('#message-header[data-status="delivered"]', { timeout: 30_000 });
+  assert.equal(await page.locator('#attempts tr[data-ack="AA"]').count(), 1);
+  await page.screenshot({ path: path.join(SHOTS, 'dashboard-failing-then-reprocessed.png') });
   await context.close();
 });

@@ -37,19 +37,7 @@ impl AuditSearch {
 
     /// `/audit?…` for this search, with a cursor.
     pub fn href(&self, cursor: Option<(&str, i64)>) -> String {
-        let mut parts: Vec<String> = self
-            .pairs()
-            .into_iter()
-            .map(|(k, v)| format!("{k}={}", super::messages::encode(v)))
-            .collect();
-        if let Some((k, id)) = cursor {
-            parts.push(format!("{k}={id}"));
-        }
-        if parts.is_empty() {
-            "/audit".into()
-        } else {
-            format!("/audit?{}", parts.join("&"))
-        }
+        super::messages::href("/audit", &self.pairs(), cursor)
     }
 }
 

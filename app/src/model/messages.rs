@@ -46,24 +46,29 @@ impl MessageSearch {
 
     /// `/messages?…` for this search, with a cursor.
     pub fn href(&self, cursor: Option<(&str, i64)>) -> String {
-        let mut parts: Vec<String> = self
-            .pairs()
-            .into_iter()
-            .map(|(k, v)| format!("{k}={}", encode(v)))
-            .collect();
-        if let Some((k, id)) = cursor {
-            parts.push(format!("{k}={id}"));
-        }
-        if parts.is_empty() {
-            "/messages".into()
-        } else {
-            format!("/messages?{}", parts.join("&"))
-        }
+        href("/messages", &self.pairs(), cursor)
+    }
+}
+
+/// `path?k=v&…` with the non-empty pairs and a keyset cursor: a search page's links keep
+/// its filters.
+pub(crate) fn href(path: &str, pairs: &[(&str, &str)], cursor: Option<(&str, i64)>) -> String {
+    let mut parts: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
+    if let Some((k, id)) = cursor {
+        parts.push(format!("{k}={id}"));
+    }
+    if parts.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", parts.join("&"))
     }
 }
 
 /// Percent-encodes a query value (everything but unreserved characters).
-pub(crate) fn encode(v: &str) -> String {
+fn encode(v: &str) -> String {
     v.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
@@ -138,4 +143,28 @@ pub struct MessageView {
     /// What this user may do to it now.
     pub can_resend: bool,
     pub can_reprocess: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_keep_the_filters_encoded_and_add_the_cursor() {
+        let s = MessageSearch {
+            sample: "NB6TK328".into(),
+            patient: "Alex Testperson".into(),
+            status: "  ".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            s.href(Some(("before", 40))),
+            "/messages?sample=NB6TK328&patient=Alex%20Testperson&before=40"
+        );
+        assert_eq!(MessageSearch::default().href(None), "/messages");
+        assert_eq!(
+            href("/audit", &[("action", "phi.")], None),
+            "/audit?action=phi."
+        );
+    }
 }

@@ -256,7 +256,8 @@ fn Actions(
                 .into_any();
         }
         match reprocess.value().get() {
-            Some(Ok(new_id)) => view! {
+            // The action outlives a navigation to the rebuilt message itself.
+            Some(Ok(new_id)) if new_id != id => view! {
                 <a href=format!("/messages/{new_id}") id="reprocessed-link" class="text-sm font-medium text-sky-700 underline">
                     {format!("Open the rebuilt message ({new_id}) →")}
                 </a>

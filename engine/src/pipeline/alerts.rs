@@ -10,7 +10,7 @@ use crate::{
         email::{Mail, Mailer, Sent},
         lims::{backoff_ms, next_step, RestClient, Step},
     },
-    store::{now_ms, AlertRow, NewAuditEvent},
+    store::{now_ms, AlertRow, ClaimedNotice, NewAuditEvent},
 };
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -152,28 +152,72 @@ async fn settle(
     Some(a)
 }
 
+/// Claims up to 20 due notices of one channel, each for one attempt that may take
+/// `timeout_ms`.
+async fn claim(engine: &Engine, channel: &str, timeout_ms: u64) -> Vec<ClaimedNotice> {
+    let now = now_ms();
+    let lease = now + 2 * (timeout_ms as i64) + 5_000;
+    match engine
+        .store
+        .claim_alert_notices(channel, now, lease, 20)
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(channel, error = %e, "claiming alert notices failed");
+            Vec::new()
+        }
+    }
+}
+
+/// Records one attempt's outcome, auditing a notice that was delivered or given up on.
+async fn settle_notice(
+    engine: &Engine,
+    n: &ClaimedNotice,
+    channel: &str,
+    step: &Step,
+    mut detail: serde_json::Value,
+) {
+    if step.status != "pending" {
+        let action = if step.status == "delivered" {
+            "alert.notified"
+        } else {
+            "alert.notice_dead_letter"
+        };
+        detail["alert_id"] = json!(n.alert_id);
+        detail["notice_id"] = json!(n.id);
+        detail["channel"] = json!(channel);
+        detail["event"] = json!(n.event);
+        detail["attempts"] = json!(n.attempts);
+        detail["error"] = json!(step.error);
+        let subject = n.alert_id.to_string();
+        engine
+            .audit(NewAuditEvent::system(action, "alert", &subject, detail))
+            .await;
+    }
+    if let Err(e) = engine
+        .store
+        .record_alert_notice(
+            n.id,
+            step.status,
+            step.next_attempt_ms,
+            step.error.as_deref(),
+        )
+        .await
+    {
+        tracing::warn!(notice_id = n.id, channel, error = %e, "recording an alert notice failed");
+    }
+}
+
 /// Posts the due notices, oldest first. Returns how many were attempted.
 pub async fn send_notices(engine: &Engine, client: &RestClient, cfg: &AlertsConfig) -> usize {
     let Some(webhook) = &cfg.webhook else {
         return 0;
     };
-    let store = &engine.store;
-    let now = now_ms();
-    let lease = now + 2 * (webhook.timeout_ms as i64) + 5_000;
-    let claimed = match store.claim_alert_notices("webhook", now, lease, 20).await {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(error = %e, "claiming alert notices failed");
-            return 0;
-        }
-    };
+    let claimed = claim(engine, "webhook", webhook.timeout_ms).await;
     for n in &claimed {
-        let outcome = client
-            .send(
-                &n.body,
-                &format!("genobridge-alert-{}-{}", n.alert_id, n.event),
-            )
-            .await;
+        let key = format!("genobridge-alert-{}-{}", n.alert_id, n.event);
+        let outcome = client.send(&n.body, &key).await;
         let step: Step = next_step(
             outcome,
             n.attempts,
@@ -182,33 +226,8 @@ pub async fn send_notices(engine: &Engine, client: &RestClient, cfg: &AlertsConf
             "the alert webhook",
             now_ms(),
         );
-        if step.status != "pending" {
-            let action = if step.status == "delivered" {
-                "alert.notified"
-            } else {
-                "alert.notice_dead_letter"
-            };
-            let detail = json!({ "alert_id": n.alert_id, "notice_id": n.id, "channel": "webhook", "event": n.event, "attempts": n.attempts, "http_status": step.http_status, "error": step.error });
-            engine
-                .audit(NewAuditEvent::system(
-                    action,
-                    "alert",
-                    &n.alert_id.to_string(),
-                    detail,
-                ))
-                .await;
-        }
-        if let Err(e) = store
-            .record_alert_notice(
-                n.id,
-                step.status,
-                step.next_attempt_ms,
-                step.error.as_deref(),
-            )
-            .await
-        {
-            tracing::warn!(notice_id = n.id, error = %e, "recording an alert notice failed");
-        }
+        let detail = json!({ "http_status": step.http_status });
+        settle_notice(engine, n, "webhook", &step, detail).await;
     }
     claimed.len()
 }
@@ -218,18 +237,9 @@ pub async fn send_emails(engine: &Engine, mailer: &Mailer, cfg: &AlertsConfig) -
     let Some(email) = &cfg.email else {
         return 0;
     };
-    let store = &engine.store;
-    let now = now_ms();
-    let lease = now + 2 * (email.timeout_ms as i64) + 5_000;
-    let claimed = match store.claim_alert_notices("email", now, lease, 20).await {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::warn!(error = %e, "claiming alert mails failed");
-            return 0;
-        }
-    };
+    let claimed = claim(engine, "email", email.timeout_ms).await;
     for n in &claimed {
-        let (status, next_ms, error) = match serde_json::from_str::<Mail>(&n.body) {
+        let (status, next_attempt_ms, error) = match serde_json::from_str::<Mail>(&n.body) {
             Err(e) => (
                 "dead_letter",
                 0,
@@ -244,37 +254,21 @@ pub async fn send_emails(engine: &Engine, mailer: &Mailer, cfg: &AlertsConfig) -
                     Some(format!("gave up after {} attempts: {why}", n.attempts)),
                 ),
                 Sent::Transient(why) => {
-                    let wait = backoff_ms(
-                        1_000,
-                        300_000,
-                        u32::try_from(n.attempts).unwrap_or(u32::MAX),
-                    );
+                    let attempt = u32::try_from(n.attempts).unwrap_or(u32::MAX);
+                    let wait = backoff_ms(1_000, 300_000, attempt);
                     ("pending", now_ms().saturating_add(wait as i64), Some(why))
                 }
             },
         };
-        if status != "pending" {
-            let action = if status == "delivered" {
-                "alert.notified"
-            } else {
-                "alert.notice_dead_letter"
-            };
-            let detail = json!({ "alert_id": n.alert_id, "notice_id": n.id, "channel": "email", "event": n.event, "attempts": n.attempts, "to": email.to, "error": error });
-            engine
-                .audit(NewAuditEvent::system(
-                    action,
-                    "alert",
-                    &n.alert_id.to_string(),
-                    detail,
-                ))
-                .await;
-        }
-        if let Err(e) = store
-            .record_alert_notice(n.id, status, next_ms, error.as_deref())
-            .await
-        {
-            tracing::warn!(notice_id = n.id, error = %e, "recording an alert mail failed");
-        }
+        let step = Step {
+            status,
+            next_attempt_ms,
+            http_status: None,
+            error,
+            body: None,
+            unanswered: false,
+        };
+        settle_notice(engine, n, "email", &step, json!({ "to": email.to })).await;
     }
     claimed.len()
 }
