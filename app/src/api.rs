@@ -34,19 +34,43 @@ pub async fn login(username: String, password: String, csrf: String) -> Result<(
     // Bound what an attacker can make us hash or write to the audit log.
     let username: String = username.trim().chars().take(64).collect();
     let password: String = password.chars().take(256).collect();
+    // A locked username is not tried at all: no password is checked until the lock ends.
+    let now = engine::store::now_ms();
+    if let Some(until) = store
+        .login_locked_until(&username, now)
+        .await
+        .map_err(auth::internal)?
+    {
+        let wait = (until - now + 999) / 1000;
+        let detail = serde_json::json!({ "locked_for_s": wait });
+        let ev = NewAuditEvent::user(&username, "login_refused_locked", "user", &username, detail);
+        auth::audit(&store, ev).await?;
+        return Err(auth::refuse(AppError::Locked(wait)));
+    }
     let Some(user) = store
         .verify_login(&username, &password)
         .await
         .map_err(auth::internal)?
     else {
+        let (failures, locked) = store
+            .record_login_failure(&username, now)
+            .await
+            .map_err(auth::internal)?;
         let ev = NewAuditEvent::user(
             &username,
             "login_failed",
             "user",
             &username,
-            serde_json::json!({}),
+            serde_json::json!({ "consecutive_failures": failures }),
         );
         auth::audit(&store, ev).await?;
+        if let Some(until) = locked {
+            let detail = serde_json::json!({
+                "consecutive_failures": failures, "locked_for_s": (until - now) / 1000,
+            });
+            let ev = NewAuditEvent::user(&username, "login_locked", "user", &username, detail);
+            auth::audit(&store, ev).await?;
+        }
         if plain_form_post().await {
             // Without JavaScript the error travels in the URL the login page reads.
             leptos_axum::redirect("/login?error=1");
@@ -54,6 +78,10 @@ pub async fn login(username: String, password: String, csrf: String) -> Result<(
         }
         return Err(auth::refuse(AppError::BadCredentials));
     };
+    store
+        .clear_login_failures(&username)
+        .await
+        .map_err(auth::internal)?;
     session.cycle_id().await.map_err(auth::internal)?;
     session
         .insert(auth::USER_KEY, user.id)

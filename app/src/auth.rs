@@ -91,6 +91,7 @@ pub fn refuse(err: AppError) -> AppError {
         AppError::Forbidden | AppError::Csrf | AppError::Refused(_) => 403,
         AppError::Invalid(_) => 400,
         AppError::NotDeadLetter => 409,
+        AppError::Locked(_) => 429,
         _ => 500,
     };
     if let Some(opts) = use_context::<leptos_axum::ResponseOptions>() {

@@ -23,6 +23,9 @@ pub enum AppError {
     /// Username or password wrong. One message for both so usernames cannot be probed.
     #[error("invalid username or password")]
     BadCredentials,
+    /// Too many failed sign-ins for this username: no password is tried until the lock ends.
+    #[error("too many failed sign-ins: try again in {0} s")]
+    Locked(i64),
     /// A reprocess of a LIMS delivery or FHIR message that is not (or no longer) a dead
     /// letter.
     #[error("only a dead letter can be reprocessed; it may have been reprocessed already")]

@@ -10,6 +10,7 @@ mod audit_query;
 mod flows;
 mod instruments;
 mod lims;
+mod lockout;
 mod lists;
 mod live;
 mod mappings;
@@ -29,6 +30,7 @@ pub use audit::{AuditEvent, AuditVerification, NewAuditEvent};
 pub use audit_query::{AuditPage, AuditQuery, MAX_AUDIT_PAGE};
 pub use flows::{FlowStats, Latency, LATENCY_BUCKETS};
 pub use instruments::{InstrumentFileRow, InstrumentFileSummary, NewInstrumentFile};
+pub use lockout::{lock_ms, LOCK_AFTER};
 pub use lims::{now_ms, Attempt, ClaimedLims, LimsDeliveryRow, NewLimsDelivery};
 pub use lists::{Cursor, Keyed, KeysetPage, MAX_LIST_PAGE};
 pub use live::{
