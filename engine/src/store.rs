@@ -10,9 +10,9 @@ mod audit_query;
 mod flows;
 mod instruments;
 mod lims;
-mod lockout;
 mod lists;
 mod live;
+mod lockout;
 mod mappings;
 mod messages;
 mod orders;
@@ -30,12 +30,12 @@ pub use audit::{AuditEvent, AuditVerification, NewAuditEvent};
 pub use audit_query::{AuditPage, AuditQuery, MAX_AUDIT_PAGE};
 pub use flows::{FlowStats, Latency, LATENCY_BUCKETS};
 pub use instruments::{InstrumentFileRow, InstrumentFileSummary, NewInstrumentFile};
-pub use lockout::{lock_ms, LOCK_AFTER};
 pub use lims::{now_ms, Attempt, ClaimedLims, LimsDeliveryRow, NewLimsDelivery};
 pub use lists::{Cursor, Keyed, KeysetPage, MAX_LIST_PAGE};
 pub use live::{
     age_seconds, last_minutes, rfc3339_of_ms, seconds_ago, FailureRow, LiveTotals, QueueHead,
 };
+pub use lockout::{lock_ms, LOCK_AFTER};
 pub use mappings::{GoldenFailure, GoldenResult, GoldenSample, MappingVersion};
 pub use messages::{
     kind_of_flow, AttemptRow, MessageDetail, MessagePage, MessageQuery, OrderIds, QueryError,

@@ -79,7 +79,9 @@ async fn five_failures_lock_a_username_and_it_is_audited() {
         );
         // The page shows the error's words: "too many failed sign-ins: try again in 30 s".
         let locked: serde_json::Value = serde_json::from_str(&body).unwrap();
-        let wait = locked["Locked"].as_i64().unwrap_or_else(|| panic!("{body}"));
+        let wait = locked["Locked"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("{body}"));
         assert!((1..=30).contains(&wait), "{body}");
         // Others are not locked out.
         sign_in(&http, &base, "engineer", &pw["engineer"]).await;
