@@ -309,4 +309,49 @@ async fn a_vcf_with_its_order_ends_as_a_delivered_fhir_bundle() {
     assert_eq!(patient["identifier"][0]["value"], "SYN-730042");
     // The bearer token is in no log line.
     assert!(!std::fs::read_to_string(&log).unwrap().contains(TOKEN));
+    // Nor in anything the admin can read: every REST feed, the message's record and its
+    // console view, the audit trail (the token's variable may be named, never its value).
+    let record = format!("/api/messages/{id}");
+    let paths = [
+        "/api/openapi.json",
+        "/api/messages",
+        record.as_str(),
+        "/api/live",
+        "/api/lims",
+        "/api/qc",
+        "/api/quarantine",
+        "/api/audit?limit=1000",
+        "/api/sources",
+        "/metrics",
+        "/ready",
+    ];
+    for path in paths {
+        let r = http
+            .get(format!("{}{path}", s.base))
+            .header("Cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert!(
+            !r.text().await.unwrap().contains(TOKEN),
+            "{path} carries the FHIR token"
+        );
+    }
+    let view = http
+        .post(format!("{}/api/message_detail", s.base))
+        .header("Origin", &s.base)
+        .header("Cookie", &cookie)
+        .form(&[("id", id.to_string())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(view.contains("\"body\""), "{view}");
+    assert!(
+        !view.contains(TOKEN),
+        "the message view carries the FHIR token"
+    );
 }
