@@ -20,7 +20,7 @@ pub use lims::LimsTable;
 pub use live::{LatestEvents, Link, LiveIndicator, RecentErrors, WaitingSummary};
 pub use mapping_state::VersionBadge;
 pub use messages::StatusBadge;
-pub use pager::{cursor_from_query, pager_of};
+pub use pager::{cursor_from_query, pager_of, PagedCard};
 pub use qc::QcTable;
 pub use runs::{QuarantineList, RunsTable};
 pub use shell::SignedIn;

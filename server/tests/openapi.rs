@@ -145,49 +145,15 @@ lims_listener = true
     }
 }
 
-fn cookie_of(r: &reqwest::Response) -> Option<String> {
-    r.headers()
-        .get("set-cookie")?
-        .to_str()
-        .ok()?
-        .split(';')
-        .next()
-        .map(str::to_string)
-}
-
-/// Signs `user` in through the console's login form; the session cookie (`name=value`).
-async fn sign_in(http: &reqwest::Client, s: &Server, user: &str) -> String {
-    let login = http
-        .get(format!("{}/login", s.base))
-        .header("Accept", "text/html")
-        .send()
-        .await
-        .unwrap();
-    let cookie = cookie_of(&login).expect("the login page sets a session cookie");
-    let html = login.text().await.unwrap();
-    let csrf = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("the login page carries a CSRF token")
-        .to_string();
-    let signed = http
-        .post(format!("{}/api/login", s.base))
-        .header("Accept", "text/html")
-        .header("Origin", &s.base)
-        .header("Cookie", &cookie)
-        .form(&[
-            ("username", user),
-            ("password", s.passwords[user].as_str()),
-            ("csrf", csrf.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed.status(), 302);
-    let cookie = cookie_of(&signed).expect("a new session id at login");
-    assert!(cookie.starts_with(&format!("{COOKIE}=")), "{cookie}");
-    cookie
+/// Signs `user` in through the console's login form (see `common::web`).
+async fn sign_in(http: &reqwest::Client, s: &Server, user: &str) -> common::web::Session {
+    let session = common::web::sign_in(http, &s.base, user, &s.passwords[user]).await;
+    assert!(
+        session.cookie.starts_with(&format!("{COOKIE}=")),
+        "{}",
+        session.cookie
+    );
+    session
 }
 
 /// Every `.rs` file under `dir`, recursively.
@@ -383,25 +349,9 @@ async fn exchange(http: &reqwest::Client, base: &str, url: &str, cookie: Option<
 }
 
 /// Makes an audit export through the console's server function; returns its id.
-async fn make_export(http: &reqwest::Client, s: &Server, cookie: &str) -> String {
-    let post = |endpoint: &str, form: Vec<(&'static str, String)>| {
-        http.post(format!("{}/api/{endpoint}", s.base))
-            .header("Origin", &s.base)
-            .header("Cookie", cookie)
-            .form(&form)
-            .send()
-    };
-    let session: Value =
-        serde_json::from_str(&post("session", vec![]).await.unwrap().text().await.unwrap())
-            .unwrap();
-    let csrf = session["csrf"].as_str().unwrap().to_string();
-    let text = post("audit_export", vec![("csrf", csrf)])
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let export: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("no export: {text}"));
+async fn make_export(http: &reqwest::Client, s: &Server, who: &common::web::Session) -> String {
+    let form = [("csrf", who.csrf.clone())];
+    let (_, export) = common::web::call(http, &s.base, "audit_export", &who.cookie, &form).await;
     export["id"]
         .as_str()
         .unwrap_or_else(|| panic!("no export: {export}"))
@@ -511,7 +461,7 @@ async fn the_openapi_document_covers_every_rest_route_and_validates() {
     // engine has produced rows for the feeds.
     let admin = sign_in(&http, &s, "admin").await;
     for feed in ["/api/messages", "/api/lims", "/api/quarantine"] {
-        wait_for_rows(&http, &s, feed, &admin).await;
+        wait_for_rows(&http, &s, feed, &admin.cookie).await;
     }
     // Values that exist only once made: an audit export, made as the console makes one.
     let made = [
@@ -533,7 +483,7 @@ async fn the_openapi_document_covers_every_rest_route_and_validates() {
                 anonymous["status"], expected,
                 "{url} without a session: {anonymous}"
             );
-            let signed = exchange(&http, &s.base, &url, Some(&admin)).await;
+            let signed = exchange(&http, &s.base, &url, Some(&admin.cookie)).await;
             assert_eq!(signed["status"], 200, "{url} as the admin: {signed}");
             exchanges.push(anonymous);
             exchanges.push(signed);

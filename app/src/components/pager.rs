@@ -48,3 +48,48 @@ pub fn cursor_from_query() -> Memo<(Option<i64>, Option<i64>)> {
 pub fn pager_of<T>(path: &'static str, page: &Page<T>) -> impl IntoView {
     view! { <Pager path newer=page.newer older=page.older shown=page.rows.len() total=page.total /> }
 }
+
+/// A list page's card: the page of rows the URL's cursor names, loaded by `load` (a list
+/// server function), drawn by `rows`, with the pager under it.
+#[component]
+pub fn PagedCard<T, L, Fut, R, V>(
+    title: &'static str,
+    subtitle: &'static str,
+    /// The page's path, for the pager's links.
+    path: &'static str,
+    load: L,
+    rows: R,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    L: Fn(Option<i64>, Option<i64>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Page<T>, crate::error::AppError>> + Send + 'static,
+    R: Fn(Vec<T>) -> V + Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let cursor = cursor_from_query();
+    let page = Resource::new(
+        move || cursor.get(),
+        move |(before, after)| load(before, after),
+    );
+    view! {
+        <super::Card title subtitle>
+            <Transition fallback=|| view! { <p class="px-6 py-4 text-sm text-slate-500">"Loading…"</p> }>
+                {move || {
+                    let rows = rows.clone();
+                    Suspend::new(async move {
+                        match page.await {
+                            Ok(p) => {
+                                let pager = pager_of(path, &p);
+                                view! { {rows(p.rows)} {pager} }.into_any()
+                            }
+                            Err(e) => view! {
+                                <p role="alert" class="px-6 py-4 text-sm text-red-700">{e.to_string()}</p>
+                            }.into_any(),
+                        }
+                    })
+                }}
+            </Transition>
+        </super::Card>
+    }
+}

@@ -3,7 +3,7 @@
 //! same query walked to its end.
 
 use super::{
-    messages::{Bind, Filters},
+    messages::{is_date_or_time, some, Bind, Filters},
     with_pool, AuditEvent, Db, Result, Store, StoreError,
 };
 use serde::{Deserialize, Serialize};
@@ -53,24 +53,14 @@ pub struct AuditPage {
     pub older: Option<i64>,
 }
 
-fn some(v: &Option<String>) -> Option<&str> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
 impl AuditQuery {
     /// Refuses a date that cannot match anything, naming the field.
     pub fn check(&self) -> std::result::Result<(), String> {
-        use time::format_description::well_known::Rfc3339;
-        let date = time::macros::format_description!("[year]-[month]-[day]");
         for (field, v) in [("from", &self.from), ("to", &self.to)] {
-            if let Some(v) = some(v) {
-                if time::Date::parse(v, &date).is_err()
-                    && time::OffsetDateTime::parse(v, &Rfc3339).is_err()
-                {
-                    return Err(format!(
-                        "{field}: {v:?} is not a date (YYYY-MM-DD) or an RFC 3339 time"
-                    ));
-                }
+            if let Some(v) = some(v).filter(|v| !is_date_or_time(v)) {
+                return Err(format!(
+                    "{field}: {v:?} is not a date (YYYY-MM-DD) or an RFC 3339 time"
+                ));
             }
         }
         if self.before.is_some() && self.after.is_some() {

@@ -105,11 +105,13 @@ pub fn kind_of_flow(flow: &str) -> Option<&'static str> {
     }
 }
 
-fn some(v: &Option<String>) -> Option<&str> {
+/// A filter's value, trimmed; `None` when it is empty.
+pub(super) fn some(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn is_date_or_time(v: &str) -> bool {
+/// `YYYY-MM-DD` or an RFC 3339 time: what the searches' date bounds take.
+pub(super) fn is_date_or_time(v: &str) -> bool {
     use time::format_description::well_known::Rfc3339;
     let date = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(v, &date).is_ok() || time::OffsetDateTime::parse(v, &Rfc3339).is_ok()
