@@ -672,3 +672,32 @@ fn audit_anchor_then_a_cut_tail_fails_verify_against_the_anchor_file() {
     assert!(out.contains("broken at event 5"), "{out}");
     assert!(out.contains("removed from the end"), "{out}");
 }
+
+#[test]
+fn bench_search_prints_each_query_beside_the_sqlite3_peer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (code, out, err) = run(bin()
+        .args([
+            "bench",
+            "search",
+            "--messages",
+            "400",
+            "--mllp-python",
+            "python3",
+            "--dir",
+        ])
+        .arg(tmp.path()));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("seeded 400 messages"), "{out}");
+    for query in ["newest page", "MRN", "patient name", "deep page"] {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(query))
+            .unwrap_or_else(|| panic!("{query}: {out}"));
+        // Ours, then the peer's p50 / p95 (a dash would mean the peer did not run).
+        assert!(
+            line.split('|').nth(1).is_some_and(|p| p.contains(" / ")),
+            "{line}"
+        );
+    }
+}
